@@ -1,0 +1,1 @@
+//! The step runner (`kueueleuleu-step`). Owned by the runner work; see `protocol` for its command line.
