@@ -33,6 +33,23 @@ pub const RUN_VOLUME_PREFIX: &str = "kueueleuleu-run-";
 /// The kubelet's default `terminationMessagePath`.
 pub const DEFAULT_TERMINATION_PATH: &str = "/dev/termination-log";
 
+/// Exit codes of `kueueleuleu-step` when it has no command exit code to pass on. A command's
+/// own code (or 128+signal) always wins; these only cover the cases where the runner decided.
+pub mod exit_code {
+    /// The step never ran its command: a predecessor failed, was skipped or was lost.
+    pub const NOT_RUN: i32 = 1;
+    /// The runner's own command line was malformed (a converter/runner mismatch).
+    pub const USAGE: i32 = 2;
+    /// The runner itself could not work (its run dir is unusable), so nothing was recorded.
+    pub const INTERNAL: i32 = 125;
+    /// The command exists but could not be executed (permission, bad format).
+    pub const NOT_EXECUTABLE: i32 = 126;
+    /// The command was not found (PATH lookup failed), as a shell or runtime reports it.
+    pub const NOT_FOUND: i32 = 127;
+    /// Added to a signal number when the command (or the waiting runner) died of it.
+    pub const SIGNAL_BASE: i32 = 128;
+}
+
 /// Files inside a run directory. Successors only ever read them.
 pub mod run_files {
     /// Held with `flock` by the step for its whole life; the kernel drops it when it dies.

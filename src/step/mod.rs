@@ -1,1 +1,38 @@
-//! The step runner (`kueueleuleu-step`). Owned by the runner work; see `protocol` for its command line.
+//! The step runner (`kueueleuleu-step`): what makes the order of a sequential Pod real.
+//!
+//! Every rewritten container runs the runner, which takes the lock in its own run directory,
+//! waits until the steps it depends on have recorded `done`, runs the original command and
+//! records the outcome for its successors. The parts are small traits ([`Waiter`],
+//! [`Executor`], [`Recorder`], [`Clock`]) so the orchestration in [`Step`] can be tested with
+//! fakes, while the real implementations stay thin wrappers over Linux primitives
+//! (inotify, flock, signalfd). See `docs/step-runner.md` for the behaviour in prose.
+
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod exec;
+pub mod inotify;
+pub mod install;
+pub mod lock;
+pub mod record;
+pub mod recorder;
+pub mod runner;
+pub mod signals;
+pub mod wait;
+
+pub use clock::{Clock, SystemClock};
+pub use error::StepError;
+pub use exec::{Executor, Exit, ProcessExecutor, StartError};
+pub use record::Record;
+pub use recorder::{FsRecorder, Recorder};
+pub use runner::{Outcome, Step};
+pub use signals::{SignalFd, SignalSource};
+pub use wait::{DirWaiter, WaitOutcome, Waiter};
+
+/// Prints a diagnostic on stderr with the runner's prefix. Stdout belongs to the command, so
+/// the runner never writes there; it speaks only when something is abnormal.
+pub(crate) fn diag(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let line = format!("kueueleuleu-step: {args}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
