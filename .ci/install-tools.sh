@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Install the pinned tools the end-to-end tests drive into $REPO/.tools/bin.
+#
+# Idempotent: a tool whose binary already reports the pinned version is left
+# alone, so a warm run takes a second or two. Needs Go (for kustomize, kpt,
+# Helm) and Python 3 with venv (for kubernetes-validate); both fetch from the
+# registries configured in the environment (GOPROXY, pip's index settings).
+#
+# Usage: .ci/install-tools.sh [--check]
+#   --check   install nothing; list each tool's state and exit 1 if any is missing.
+# Environment:
+#   KUEUELEULEU_SKIP_HELM4=1   do not build Helm 4 (it is optional for the tests).
+#   PYTHON=python3.12          interpreter for the kubernetes-validate venv.
+set -euo pipefail
+
+KUSTOMIZE_VERSION=v5.8.1
+KPT_VERSION=v1.0.0-beta.56
+HELM3_VERSION=v3.19.5
+HELM4_VERSION=v4.3.1
+KUBERNETES_VALIDATE_VERSION=1.37.0
+MUSL_TARGET=x86_64-unknown-linux-musl
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS="$REPO/.tools"
+BIN="$TOOLS/bin"
+LOGS="$TOOLS/logs"
+VENV="$TOOLS/venv"
+CHECK_ONLY=0
+[[ "${1:-}" == "--check" ]] && CHECK_ONLY=1
+
+mkdir -p "$BIN" "$LOGS"
+missing=()
+start=$SECONDS
+
+say() { printf 'install-tools: %s\n' "$*" >&2; }
+
+# has_version BIN WANT ARGS...: true when `BIN ARGS...` runs and prints WANT
+# (with or without the leading "v").
+has_version() {
+    local bin=$1 want=$2
+    shift 2
+    [[ -x "$bin" ]] || return 1
+    local out
+    out=$("$bin" "$@" 2>&1) || return 1
+    [[ "$out" == *"$want"* || "$out" == *"${want#v}"* ]]
+}
+
+# go_install NAME PACKAGE VERSION LDFLAGS: build PACKAGE@VERSION into $BIN/NAME.
+go_install() {
+    local name=$1 pkg=$2 version=$3 ldflags=$4
+    local tmp log="$LOGS/$name.log"
+    tmp=$(mktemp -d "$TOOLS/gobin.XXXXXX")
+    say "building $name $version (log: ${log#"$REPO"/})"
+    local t0=$SECONDS
+    if GOBIN="$tmp" GOFLAGS=-mod=mod CGO_ENABLED=0 \
+        go install -trimpath -ldflags="-s -w $ldflags" "$pkg@$version" >"$log" 2>&1; then
+        # The binary is named after the last path element that is not a major
+        # version suffix (sigs.k8s.io/kustomize/kustomize/v5 -> kustomize).
+        local exe=${pkg##*/}
+        if [[ "$exe" =~ ^v[0-9]+$ ]]; then
+            exe=${pkg%/*}
+            exe=${exe##*/}
+        fi
+        if ! mv -f "$tmp/$exe" "$BIN/$name"; then
+            rm -rf "$tmp"
+            return 1
+        fi
+        rm -rf "$tmp"
+        say "built $name in $((SECONDS - t0))s"
+        return 0
+    fi
+    rm -rf "$tmp"
+    say "go install $pkg@$version failed; last lines of the log:"
+    tail -n 5 "$log" >&2
+    return 1
+}
+
+# --- kustomize (standalone: `kubectl kustomize` cannot run exec functions) ---
+if has_version "$BIN/kustomize" "$KUSTOMIZE_VERSION" version; then
+    say "kustomize $KUSTOMIZE_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(kustomize)
+else
+    go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION" "" \
+        && has_version "$BIN/kustomize" "$KUSTOMIZE_VERSION" version \
+        || missing+=(kustomize)
+fi
+
+# --- kpt ---
+# Built from source: through the module proxy, else straight from the module's
+# source repository (some proxies refuse this module). When neither works, a kpt
+# already on PATH at exactly the pinned version is linked in.
+if has_version "$BIN/kpt" "$KPT_VERSION" version; then
+    say "kpt $KPT_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(kpt)
+else
+    kpt_ldflags="-X github.com/GoogleContainerTools/kpt/run.version=${KPT_VERSION#v}"
+    if go_install kpt github.com/GoogleContainerTools/kpt "$KPT_VERSION" "$kpt_ldflags" \
+        && has_version "$BIN/kpt" "$KPT_VERSION" version; then
+        :
+    elif [[ "$(go env GOPROXY)" != direct ]] && say "retrying kpt from its source repository" \
+        && GOPROXY=direct go_install kpt github.com/GoogleContainerTools/kpt "$KPT_VERSION" "$kpt_ldflags" \
+        && has_version "$BIN/kpt" "$KPT_VERSION" version; then
+        :
+    else
+        rm -f "$BIN/kpt"
+        system_kpt=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) \
+            command -v kpt || true)
+        if [[ -n "$system_kpt" ]] && has_version "$system_kpt" "$KPT_VERSION" version; then
+            ln -sf "$(readlink -f "$system_kpt")" "$BIN/kpt"
+            say "kpt: linked $system_kpt (reports $KPT_VERSION) into .tools/bin"
+        else
+            say "kpt $KPT_VERSION: cannot build it and no kpt at that version is on PATH"
+            missing+=(kpt)
+        fi
+    fi
+fi
+
+# --- Helm 3 (post-renderer as an executable) ---
+if has_version "$BIN/helm" "$HELM3_VERSION" version --short; then
+    say "helm $HELM3_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(helm)
+else
+    go_install helm helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" \
+        "-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION" \
+        && has_version "$BIN/helm" "$HELM3_VERSION" version --short \
+        || missing+=(helm)
+fi
+
+# --- Helm 4 (post-renderer as a postrenderer/v1 plugin), installed as helm4 ---
+if [[ "${KUEUELEULEU_SKIP_HELM4:-}" == 1 ]]; then
+    say "helm4: skipped (KUEUELEULEU_SKIP_HELM4=1)"
+elif has_version "$BIN/helm4" "$HELM4_VERSION" version --short; then
+    say "helm4 $HELM4_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(helm4)
+else
+    # go install names the binary after the package directory; go_install renames it.
+    go_install helm4 helm.sh/helm/v4/cmd/helm "$HELM4_VERSION" \
+        "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION" \
+        && has_version "$BIN/helm4" "$HELM4_VERSION" version --short \
+        || missing+=(helm4)
+fi
+
+# --- kubernetes-validate (schema check of the converted objects) ---
+if has_version "$BIN/kubernetes-validate" "$KUBERNETES_VALIDATE_VERSION" --version; then
+    say "kubernetes-validate $KUBERNETES_VALIDATE_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(kubernetes-validate)
+else
+    say "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into .tools/venv"
+    t0=$SECONDS
+    if { [[ -x "$VENV/bin/python" ]] || "${PYTHON:-python3}" -m venv "$VENV"; } \
+        && "$VENV/bin/python" -m pip install --quiet \
+            "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >"$LOGS/kubernetes-validate.log" 2>&1; then
+        cat >"$BIN/kubernetes-validate" <<EOF
+#!/bin/sh
+exec "$VENV/bin/kubernetes-validate" "\$@"
+EOF
+        chmod 0755 "$BIN/kubernetes-validate"
+        say "installed kubernetes-validate in $((SECONDS - t0))s"
+    fi
+    has_version "$BIN/kubernetes-validate" "$KUBERNETES_VALIDATE_VERSION" --version \
+        || missing+=(kubernetes-validate)
+fi
+
+# --- Rust target for the static build (.ci/build-static.sh) ---
+if rustup target list --installed 2>/dev/null | grep -qx "$MUSL_TARGET"; then
+    say "rust target $MUSL_TARGET: present"
+elif ((CHECK_ONLY)); then
+    missing+=("$MUSL_TARGET")
+elif ! rustup target add "$MUSL_TARGET" >"$LOGS/rustup.log" 2>&1; then
+    say "rustup target add $MUSL_TARGET failed (static builds unavailable)"
+    missing+=("$MUSL_TARGET")
+fi
+
+say "done in $((SECONDS - start))s"
+if ((${#missing[@]})); then
+    say "missing: ${missing[*]}"
+    exit 1
+fi
