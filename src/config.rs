@@ -102,8 +102,11 @@ impl Spec {
         if !spec.is_object() {
             return Err(invalid("spec", "must be a mapping"));
         }
-        let parsed: Spec = serde_json::from_value(spec.clone())
-            .map_err(|e| invalid("spec", &e.to_string()))?;
+        let parsed: Spec = serde_path_to_error::deserialize(spec.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "spec".to_string() } else { format!("spec.{path}") };
+            invalid(&field, &e.into_inner().to_string())
+        })?;
         parsed.validated("spec")
     }
 

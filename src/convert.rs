@@ -99,6 +99,15 @@ fn name_of(item: &Value) -> Option<&str> {
     item.get("name").and_then(Value::as_str)
 }
 
+/// The injected init container, recognised by what it runs and not only by its name, so a
+/// user's own container that happens to have the name is reported instead of removed.
+fn installs_the_runner(container: &Value) -> bool {
+    is_injected_init(container)
+        && matches!(container.get("command").and_then(Value::as_array),
+            Some(cmd) if cmd.get(1).and_then(Value::as_str) == Some("install")
+                && cmd.first().and_then(Value::as_str).is_some_and(|c| c.ends_with("/kueueleuleu-step")))
+}
+
 fn runs_the_runner(container: &Value) -> bool {
     matches!(container.get("command").and_then(Value::as_array),
         Some(cmd) if cmd.len() == 1 && cmd[0].as_str() == Some(protocol::RUNNER_PATH))
@@ -122,8 +131,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
     };
     let init = list(spec, "initContainers", &mut errors);
     let volumes = list(spec, "volumes", &mut errors);
-    let was_converted =
-        containers.iter().any(runs_the_runner) || init.iter().any(is_injected_init);
+    let was_converted = containers.iter().any(runs_the_runner) || init.iter().any(installs_the_runner);
     let restart_policy = match spec.get("restartPolicy") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -334,7 +342,7 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
     notes.push(Finding {
         severity: Severity::Info,
         field: "containers".into(),
-        message: format!("runs {} containers in sequence: {}", names.len(), names.join(" -> ")),
+        message: format!("runs {} step(s) in sequence: {}", names.len(), names.join(" -> ")),
     });
     let mut volume_tail = vec![json!({"name": protocol::BIN_VOLUME, "emptyDir": {}})];
     volume_tail.extend((0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})));

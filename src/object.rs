@@ -149,7 +149,12 @@ pub fn process(value: &Value, text: &str, column: usize, op: Operation, config: 
         }
         return outcome;
     };
-    let plan = match plan_for(spec, op, config.select_all || annotated, config) {
+    let selected = config.select_all || annotated;
+    outcome.touched = match op {
+        Operation::Convert => selected,
+        Operation::Revert => false,
+    };
+    let plan = match plan_for(spec, op, selected, config) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {

@@ -58,7 +58,9 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             if !reports.is_empty() {
                 reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
-                edits.push(results_edit(&reports, results_entry, top.clone(), flow, ends_line(top.end)));
+                let entry_ends_line = results_entry.as_ref().is_some_and(|r| text[r.clone()].ends_with('\n'));
+            let ends_line = if results_entry.is_some() { entry_ends_line } else { ends_line(top.end) };
+            edits.push(results_edit(&reports, results_entry, top.clone(), flow, ends_line));
             }
             Ok(Output { text: splice(&text, edits), reports, failed, resource_list: true })
         }
@@ -77,7 +79,7 @@ fn config_report(e: &ConfigError) -> Report {
     Report {
         object: ObjectRef::default(),
         severity: Severity::Error,
-        field: Some("functionConfig".into()),
+        field: None,
         message: format!("{e}; no object was changed"),
     }
 }
@@ -135,14 +137,15 @@ fn results_edit(
     results_entry: Option<std::ops::Range<usize>>,
     top: std::ops::Range<usize>,
     flow: bool,
-    top_ends_line: bool,
+    ends_line: bool,
 ) -> Edit {
     let entry = if flow { results::flow_entry(reports) } else { results::block_entry(reports) };
     match (results_entry, flow) {
+        (Some(r), false) if ends_line => (r, format!("{entry}\n")),
         (Some(r), _) => (r, entry),
         // `top` ends at the closing brace of the flow mapping.
         (None, true) => (top.end - 1..top.end - 1, format!(", {entry}")),
-        (None, false) if top_ends_line => (top.end..top.end, format!("{entry}\n")),
+        (None, false) if ends_line => (top.end..top.end, format!("{entry}\n")),
         (None, false) => (top.end..top.end, format!("\n{entry}")),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::convert::Severity;
 use crate::emit;
-use crate::object::Report;
+use crate::object::{ObjectRef, Report};
 use serde_json::{Map, Value, json};
 
 impl Severity {
@@ -61,7 +61,10 @@ pub fn flow_entry(reports: &[Report]) -> String {
 
 /// The stderr line for a report.
 pub fn line(report: &Report) -> String {
-    let mut out = format!("kueueleuleu: {}: {}", report.severity.as_str(), report.object);
+    let mut out = format!("kueueleuleu: {}", report.severity.as_str());
+    if report.object != ObjectRef::default() {
+        out.push_str(&format!(": {}", report.object));
+    }
     if let Some(field) = &report.field {
         out.push_str(&format!(": {field}"));
     }
