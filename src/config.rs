@@ -1,0 +1,244 @@
+//! The function config: what users write in a kustomize transformer file, a Kptfile
+//! `configPath`/`configMap`, or `--config`. Two shapes carry the same keys: the typed
+//! `Sequential` kind, and a `ConfigMap` whose `data` values are all strings (kpt's
+//! `configMap:` and `-- key=value` produce one). Unknown keys are rejected: a typo in a
+//! config must never be silently ignored.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// API group/version of the typed config.
+pub const API_VERSION: &str = "fn.kueueleuleu.io/v1alpha1";
+/// Kind of the typed config.
+pub const KIND: &str = "Sequential";
+/// The release image that holds `kueueleuleu-step`, tagged with this crate's version so a
+/// given function always installs the runner it was built with.
+pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/kueueleuleu/kueueleuleu:v", env!("CARGO_PKG_VERSION"));
+
+/// Settings of one run, after defaulting and validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Spec {
+    /// Image holding `kueueleuleu-step`; the init container copies the runner from it.
+    #[serde(default = "default_image")]
+    pub image: String,
+    /// Convert every Pod, Job and CronJob, annotated or not.
+    #[serde(default)]
+    pub select_all: bool,
+    /// Commands for containers that set no `command`, keyed by their exact `image`. The
+    /// runner must know what to start, and an image's entrypoint is not in the manifest.
+    #[serde(default)]
+    pub commands: BTreeMap<String, Vec<String>>,
+}
+
+fn default_image() -> String {
+    DEFAULT_IMAGE.to_string()
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            image: default_image(),
+            select_all: false,
+            commands: BTreeMap::new(),
+        }
+    }
+}
+
+/// The typed config object, as users write it. Only used for the JSON schema; reading goes
+/// through [`Spec::from_function_config`] so both shapes share one validation.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sequential {
+    /// Must be `fn.kueueleuleu.io/v1alpha1`.
+    pub api_version: String,
+    /// Must be `Sequential`.
+    pub kind: String,
+    /// Free-form: kustomize hands the transformer object itself, annotations included.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, Value>,
+    /// The settings.
+    #[serde(default)]
+    pub spec: Option<Spec>,
+}
+
+/// Why a function config was refused. Each variant says which key and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "functionConfig kind {kind:?} (apiVersion {api_version:?}) is not supported; use \
+         `apiVersion: {API_VERSION}`, `kind: {KIND}` or a ConfigMap"
+    )]
+    UnsupportedKind { api_version: String, kind: String },
+    #[error("functionConfig {field}: {reason}")]
+    Invalid { field: String, reason: String },
+}
+
+impl Spec {
+    /// Reads the `functionConfig` of a ResourceList (or a `--config` file). `None` or a null
+    /// value means the defaults.
+    pub fn from_function_config(config: Option<&Value>) -> Result<Spec, ConfigError> {
+        let Some(config) = config.filter(|c| !c.is_null()) else {
+            return Ok(Spec::default());
+        };
+        let str_field = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or("");
+        let (api_version, kind) = (str_field("apiVersion"), str_field("kind"));
+        match (api_version, kind) {
+            (API_VERSION, KIND) => Self::from_typed(config.get("spec")),
+            ("v1", "ConfigMap") => Self::from_config_map(config.get("data")),
+            _ => Err(ConfigError::UnsupportedKind {
+                api_version: api_version.into(),
+                kind: kind.into(),
+            }),
+        }
+    }
+
+    fn from_typed(spec: Option<&Value>) -> Result<Spec, ConfigError> {
+        let Some(spec) = spec.filter(|s| !s.is_null()) else {
+            return Ok(Spec::default());
+        };
+        if !spec.is_object() {
+            return Err(invalid("spec", "must be a mapping"));
+        }
+        let parsed: Spec = serde_path_to_error::deserialize(spec.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "spec".to_string() } else { format!("spec.{path}") };
+            invalid(&field, &e.into_inner().to_string())
+        })?;
+        parsed.validated("spec")
+    }
+
+    fn from_config_map(data: Option<&Value>) -> Result<Spec, ConfigError> {
+        let mut spec = Spec::default();
+        let Some(data) = data.filter(|d| !d.is_null()) else {
+            return Ok(spec);
+        };
+        let Some(data) = data.as_object() else {
+            return Err(invalid("data", "must be a mapping of strings"));
+        };
+        for (key, value) in data {
+            let field = format!("data.{key}");
+            let Some(text) = value.as_str() else {
+                return Err(invalid(&field, "ConfigMap data values must be strings; quote it"));
+            };
+            match key.as_str() {
+                "image" => spec.image = text.to_string(),
+                "selectAll" => {
+                    spec.select_all = match text {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(invalid(&field, "must be \"true\" or \"false\"")),
+                    }
+                }
+                "commands" => {
+                    spec.commands = serde_yaml::from_str(text).map_err(|e| {
+                        invalid(
+                            &field,
+                            &format!(
+                                "must be a YAML or JSON mapping from image to command list, \
+                                 e.g. '{{\"nginx:1.27\": [\"nginx\"]}}' ({e})"
+                            ),
+                        )
+                    })?;
+                }
+                other => {
+                    return Err(invalid(
+                        &field,
+                        &format!("unknown key {other:?}; known keys are image, selectAll, commands"),
+                    ));
+                }
+            }
+        }
+        spec.validated("data")
+    }
+
+    fn validated(self, prefix: &str) -> Result<Spec, ConfigError> {
+        if self.image.trim().is_empty() {
+            return Err(invalid(&format!("{prefix}.image"), "must not be empty"));
+        }
+        for (image, command) in &self.commands {
+            if command.is_empty() {
+                return Err(invalid(
+                    &format!("{prefix}.commands[{image:?}]"),
+                    "must list at least the program to run",
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The command for a container that has none, looked up by its exact image reference.
+    pub fn command_for(&self, image: &str) -> Option<&[String]> {
+        self.commands.get(image).map(Vec::as_slice)
+    }
+}
+
+fn invalid(field: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// The JSON schema of the typed config, checked in under `functions/` for editors and the
+/// catalog. A test fails when the checked-in copy is stale.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Sequential);
+    serde_json::to_string_pretty(&schema).expect("a schema always serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn absent_config_means_defaults() {
+        assert_eq!(Spec::from_function_config(None).unwrap(), Spec::default());
+        assert_eq!(Spec::from_function_config(Some(&Value::Null)).unwrap(), Spec::default());
+    }
+
+    #[test]
+    fn typed_config_reads_every_key() {
+        let cfg = json!({"apiVersion": API_VERSION, "kind": KIND,
+            "metadata": {"name": "x", "annotations": {"config.kubernetes.io/function": "exec: {}"}},
+            "spec": {"image": "img:1", "selectAll": true, "commands": {"nginx:1.27": ["nginx"]}}});
+        let spec = Spec::from_function_config(Some(&cfg)).unwrap();
+        assert_eq!(spec.image, "img:1");
+        assert!(spec.select_all);
+        assert_eq!(spec.command_for("nginx:1.27").unwrap(), ["nginx"]);
+    }
+
+    #[test]
+    fn config_map_strings_are_parsed() {
+        let cfg = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "data": {"selectAll": "true", "commands": "{\"a:1\": [\"run\", \"x\"]}"}});
+        let spec = Spec::from_function_config(Some(&cfg)).unwrap();
+        assert!(spec.select_all);
+        assert_eq!(spec.image, DEFAULT_IMAGE);
+        assert_eq!(spec.command_for("a:1").unwrap(), ["run", "x"]);
+    }
+
+    #[test]
+    fn unknown_and_mistyped_keys_are_errors() {
+        let typo = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"selectall": true}});
+        let err = Spec::from_function_config(Some(&typo)).unwrap_err().to_string();
+        assert!(err.contains("selectall"), "{err}");
+        let typed = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"selectAll": "yes"}});
+        assert!(Spec::from_function_config(Some(&typed)).is_err());
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAl": "true"}});
+        let err = Spec::from_function_config(Some(&cm)).unwrap_err().to_string();
+        assert!(err.contains("data.selectAl") && err.contains("known keys"), "{err}");
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAll": "yes"}});
+        assert!(Spec::from_function_config(Some(&cm)).is_err());
+        let other = json!({"apiVersion": "v1", "kind": "Secret"});
+        assert!(matches!(
+            Spec::from_function_config(Some(&other)),
+            Err(ConfigError::UnsupportedKind { .. })
+        ));
+        let empty_cmd = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"commands": {"a": []}}});
+        assert!(Spec::from_function_config(Some(&empty_cmd)).is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! The whole run on one input: parse -> select -> convert each object -> emit. All-or-nothing:
+//! if any object has an error, every object comes out exactly as it came in, so a failed run
+//! never leaves half-converted manifests behind.
+
+use crate::config::{ConfigError, Spec as Config};
+use crate::convert::Severity;
+use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report};
+use crate::results;
+use crate::source::{self, Input, InputError, Located};
+use serde_json::Value;
+
+/// Settings from the command line, which win over the ResourceList's `functionConfig`.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--config`: a function config read from a file.
+    pub config: Option<Value>,
+    /// `--all`.
+    pub select_all: bool,
+}
+
+/// A run that could not produce output at all: nothing must be written to stdout.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Output {
+    /// The full output document(s): always every object that came in.
+    pub text: String,
+    pub reports: Vec<Report>,
+    /// Whether any error was reported (exit status 1).
+    pub failed: bool,
+    /// Whether the input was a ResourceList (results are inside `text`).
+    pub resource_list: bool,
+}
+
+/// Runs `op` over the input bytes.
+pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
+    let (text, parsed) = source::read(input)?;
+    let ends_line = |at: usize| text[..at].ends_with('\n');
+    match parsed {
+        Input::Stream { objects } => {
+            let config = config_for(overrides, None)?;
+            let (edits, reports) = process_all(&text, &objects, op, &config);
+            let failed = reports.iter().any(|r| r.severity == Severity::Error);
+            Ok(Output { text: splice(&text, edits), reports, failed, resource_list: false })
+        }
+        Input::ResourceList { items, function_config, results_entry, top, flow } => {
+            let (mut edits, mut reports) = match config_for(overrides, function_config.as_ref()) {
+                Ok(config) => process_all(&text, &items, op, &config),
+                Err(e) => (Vec::new(), vec![config_report(&e)]),
+            };
+            let failed = reports.iter().any(|r| r.severity == Severity::Error);
+            if !reports.is_empty() {
+                reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
+                let entry_ends_line = results_entry.as_ref().is_some_and(|r| text[r.clone()].ends_with('\n'));
+            let ends_line = if results_entry.is_some() { entry_ends_line } else { ends_line(top.end) };
+            edits.push(results_edit(&reports, results_entry, top.clone(), flow, ends_line));
+            }
+            Ok(Output { text: splice(&text, edits), reports, failed, resource_list: true })
+        }
+    }
+}
+
+type Edit = (std::ops::Range<usize>, String);
+
+fn config_for(overrides: &Overrides, function_config: Option<&Value>) -> Result<Config, ConfigError> {
+    let mut config = Config::from_function_config(overrides.config.as_ref().or(function_config))?;
+    config.select_all |= overrides.select_all;
+    Ok(config)
+}
+
+fn config_report(e: &ConfigError) -> Report {
+    Report {
+        object: ObjectRef::default(),
+        severity: Severity::Error,
+        field: None,
+        message: format!("{e}; no object was changed"),
+    }
+}
+
+/// The text edits for every object, or none at all when any object has an error.
+fn process_all(text: &str, objects: &[Located], op: Operation, config: &Config) -> (Vec<Edit>, Vec<Report>) {
+    let mut reports = Vec::new();
+    let mut edits = Vec::new();
+    let (mut workloads, mut touched) = (0, 0);
+    for obj in objects {
+        let outcome = object::process(&obj.value, &text[obj.range.clone()], obj.column, op, config);
+        workloads += usize::from(outcome.is_workload);
+        touched += usize::from(outcome.touched);
+        reports.extend(outcome.reports);
+        if let Some(new_text) = outcome.text {
+            edits.push((obj.range.clone(), new_text));
+        }
+    }
+    if op == Operation::Convert && touched == 0 && workloads > 0 {
+        reports.push(Report {
+            object: ObjectRef::default(),
+            severity: Severity::Info,
+            field: None,
+            message: format!(
+                "{workloads} Pod/Job/CronJob object(s) were left as they are: none is annotated \
+                 `{ANNOTATION}: \"true\"`; annotate the ones to convert, or convert all of them \
+                 with --all (selectAll: true in the function config)"
+            ),
+        });
+    }
+    if reports.iter().any(|r| r.severity == Severity::Error) {
+        edits.clear();
+    }
+    (edits, reports)
+}
+
+/// Replaces ranges of `text` (in order, not overlapping).
+fn splice(text: &str, mut edits: Vec<Edit>) -> String {
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = String::with_capacity(text.len() + edits.iter().map(|(_, t)| t.len()).sum::<usize>());
+    let mut at = 0;
+    for (range, new_text) in edits {
+        out.push_str(&text[at..range.start]);
+        out.push_str(&new_text);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The edit that puts the results into the ResourceList: it replaces an existing `results`
+/// entry, or is appended as the last entry of the top mapping.
+fn results_edit(
+    reports: &[Report],
+    results_entry: Option<std::ops::Range<usize>>,
+    top: std::ops::Range<usize>,
+    flow: bool,
+    ends_line: bool,
+) -> Edit {
+    let entry = if flow { results::flow_entry(reports) } else { results::block_entry(reports) };
+    match (results_entry, flow) {
+        (Some(r), false) if ends_line => (r, format!("{entry}\n")),
+        (Some(r), _) => (r, entry),
+        // `top` ends at the closing brace of the flow mapping.
+        (None, true) => (top.end - 1..top.end - 1, format!(", {entry}")),
+        (None, false) if ends_line => (top.end..top.end, format!("{entry}\n")),
+        (None, false) => (top.end..top.end, format!("\n{entry}")),
+    }
+}

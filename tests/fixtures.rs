@@ -1,0 +1,135 @@
+//! Fixture tests: each folder under `tests/fixtures/` is one case, run through the real
+//! `kueueleuleu` binary.
+//!
+//! - `input.yaml`: stdin; `args` (optional): the command line, one argument per line;
+//!   `config.yaml` (optional): passed as `--config`.
+//! - `expected.out`, `expected.err`, `expected.exit`: the whole stdout, stderr and exit code.
+//!
+//! On a mismatch the test prints a unified diff; `UPDATE_EXPECTED=1 cargo test --test
+//! fixtures` rewrites the expected files. Every successful convert case is also checked to be
+//! a normal form (converting the output again changes no byte) and to revert to what its
+//! input reverts to (the input itself, unless it was converted already).
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn kueueleuleu(args: &[String], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kueueleuleu starts");
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("kueueleuleu runs");
+    writer.join().unwrap();
+    Run {
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        code: out.status.code().expect("exited, not killed"),
+    }
+}
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("input.yaml").exists())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no fixture cases under {}", root.display());
+    dirs
+}
+
+fn args_of(dir: &Path) -> Vec<String> {
+    let mut args: Vec<String> = std::fs::read_to_string(dir.join("args"))
+        .map(|s| s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    if dir.join("config.yaml").exists() {
+        args.push("--config".into());
+        args.push(dir.join("config.yaml").display().to_string());
+    }
+    args
+}
+
+/// Compares or rewrites one expected file; returns a failure message on mismatch.
+fn check(dir: &Path, file: &str, actual: &str) -> Option<String> {
+    let path = dir.join(file);
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return None;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    if expected == actual {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(expected.as_str(), actual)
+        .unified_diff()
+        .header(&format!("{}/{file} (expected)", dir.display()), "actual")
+        .to_string();
+    Some(format!("{}/{file} differs (UPDATE_EXPECTED=1 rewrites it):\n{diff}", dir.display()))
+}
+
+/// Objects of an input or output, without results: what revert must give back.
+fn objects(text: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for de in serde_yaml::Deserializer::from_str(text) {
+        let v = Value::deserialize(de).unwrap();
+        if v.get("kind").and_then(Value::as_str) == Some("ResourceList") {
+            out.extend(v["items"].as_array().cloned().unwrap_or_default());
+        } else if !v.is_null() {
+            out.push(v);
+        }
+    }
+    out
+}
+
+#[test]
+fn fixtures() {
+    let mut failures = Vec::new();
+    for dir in cases() {
+        let input = std::fs::read(dir.join("input.yaml")).unwrap();
+        let args = args_of(&dir);
+        let run = kueueleuleu(&args, &input);
+        failures.extend(check(&dir, "expected.out", &run.stdout));
+        failures.extend(check(&dir, "expected.err", &run.stderr));
+        failures.extend(check(&dir, "expected.exit", &format!("{}\n", run.code)));
+        let reverting = args.first().is_some_and(|a| a == "revert");
+        if run.code != 0 || reverting {
+            continue;
+        }
+        let again = kueueleuleu(&args, run.stdout.as_bytes());
+        if again.stdout != run.stdout {
+            let diff = similar::TextDiff::from_lines(&run.stdout, &again.stdout).unified_diff().to_string();
+            failures.push(format!("{}: converting the output again changed it:\n{diff}", dir.display()));
+        }
+        let mut revert_args = vec!["revert".to_string()];
+        revert_args.extend(args.iter().filter(|a| *a != "convert").cloned());
+        let reverted = kueueleuleu(&revert_args, run.stdout.as_bytes());
+        let input_text = kueueleuleu(&revert_args, &input).stdout;
+        if reverted.code != 0 || objects(&reverted.stdout) != objects(&input_text) {
+            failures.push(format!(
+                "{}: revert did not give back the input objects (exit {}):\n{}",
+                dir.display(),
+                reverted.code,
+                similar::TextDiff::from_lines(&input_text, &reverted.stdout).unified_diff()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{} fixture mismatch(es):\n\n{}", failures.len(), failures.join("\n"));
+}
