@@ -255,7 +255,7 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
         name: name.into(),
         image,
         command: (!step.default_command).then(|| cmd.to_vec()),
-        args: (!rest.is_empty()).then(|| rest.to_vec()),
+        args: (!rest.is_empty() || step.empty_args).then(|| rest.to_vec()),
         termination_path,
     })
 }
@@ -320,6 +320,7 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
             termination_path: c.termination_path.clone(),
             command_len,
             default_command,
+            empty_args: c.args.as_ref().is_some_and(Vec::is_empty),
             argv,
         };
         let mut mount_tail = vec![

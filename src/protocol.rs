@@ -7,11 +7,12 @@
 //! ```text
 //! command: [/kueueleuleu/bin/kueueleuleu-step]
 //! args:    [run, --name, NAME, --run-dir, DIR, (--wait-for, DIR)..., [--on-failure],
-//!           [--termination-path, PATH], --command-len, N, [--default-command], --, ARGV...]
+//!           [--termination-path, PATH], --command-len, N, [--default-command], [--empty-args],
+//!           --, ARGV...]
 //! ```
 //!
 //! `ARGV` is the original `command` followed by the original `args`. `--command-len` and
-//! `--default-command` exist only so that `kueueleuleu revert` can restore the split between
+//! `--default-command` and `--empty-args` exist only so that `kueueleuleu revert` can restore the split between
 //! `command` and `args` exactly; the runner accepts and ignores them.
 
 use std::fmt;
@@ -89,6 +90,8 @@ pub struct StepArgs {
     pub command_len: usize,
     /// The command came from the function config's `commands` (the container had none).
     pub default_command: bool,
+    /// The container wrote `args: []`, which revert must give back rather than drop.
+    pub empty_args: bool,
     /// The original command followed by the original args.
     pub argv: Vec<String>,
 }
@@ -132,6 +135,9 @@ impl StepArgs {
         if self.default_command {
             out.push("--default-command".into());
         }
+        if self.empty_args {
+            out.push("--empty-args".into());
+        }
         out.push("--".into());
         out.extend(self.argv.iter().cloned());
         out
@@ -169,6 +175,7 @@ impl StepArgs {
                     command_len = Some(raw.parse().map_err(|_| ParseError::BadCount(raw))?);
                 }
                 "--default-command" => step.default_command = true,
+                "--empty-args" => step.empty_args = true,
                 other => return Err(ParseError::UnknownFlag(other.to_string())),
             }
         }
@@ -255,6 +262,7 @@ mod tests {
             termination_path: Some("/tmp/term".into()),
             command_len: 2,
             default_command: true,
+            empty_args: true,
             argv: vec!["sh".into(), "-c".into(), "echo --".into(), "--".into()],
         }
     }
