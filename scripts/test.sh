@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Everything CI checks, from a fresh clone: installs the pinned test tools (kustomize, kpt,
+# Helm, kubernetes-validate) into .tools/, then format, lint, every test, and the static build.
+# Set CI=1 to make a test that lacks its tool fail instead of skip (.ci/run does).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "install pinned test tools"
+.ci/install-tools.sh
+export PATH="$PWD/.tools/bin:$PATH"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --all-targets
+
+step "static (musl) build of both binaries"
+.ci/build-static.sh
