@@ -203,23 +203,21 @@ impl Waiter for DirWaiter {
                 fds.push(pollfd(ino.fd()));
             }
             poll(&mut fds, timeout).map_err(StepError::Wait)?;
-            if fds[0].revents != 0 {
-                if let Some(sig) = signals
+            if fds[0].revents != 0
+                && let Some(sig) = signals
                     .drain()
                     .map_err(StepError::Wait)?
                     .into_iter()
                     .find(|s| stops_waiting(*s))
-                {
-                    return Ok(WaitOutcome::Interrupted { signal: sig });
-                }
+            {
+                return Ok(WaitOutcome::Interrupted { signal: sig });
             }
-            if let (Some(ino), Some(pfd)) = (&inotify, fds.get(1)) {
-                if pfd.revents != 0 {
-                    let names = ino.drain().map_err(StepError::Wait)?;
-                    let close = format!("close:{}", run_files::LOCK);
-                    if names.iter().any(|n| *n == close) {
-                        burst = Some(0);
-                    }
+            if let (Some(ino), Some(pfd)) = (&inotify, fds.get(1))
+                && pfd.revents != 0
+            {
+                let names = ino.drain().map_err(StepError::Wait)?;
+                if names.contains(&format!("close:{}", run_files::LOCK)) {
+                    burst = Some(0);
                 }
             }
         }

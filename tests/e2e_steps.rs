@@ -1,0 +1,506 @@
+//! End-to-end scenarios: Pods converted by the real `kueueleuleu` binary, run by the kubelet
+//! emulator (`tests/kubelet`) with the freshly built `kueueleuleu-step` standing in for the
+//! release image. Every scenario has a hard deadline; they need root or user namespaces and
+//! skip (or fail under `CI`) without them.
+
+mod kubelet;
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use kubelet::{ImageOverlay, Kubelet, Phase, PodRun};
+use kueueleuleu::step::clock::parse_rfc3339;
+use serde_json::Value;
+
+/// No scenario may take longer than this, whatever happens.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn kubelet() -> Kubelet {
+    Kubelet {
+        overlays: vec![ImageOverlay {
+            repository: "kueueleuleu".into(),
+            files: vec![(
+                kueueleuleu::protocol::IMAGE_RUNNER_PATH.into(),
+                env!("CARGO_BIN_EXE_kueueleuleu-step").into(),
+            )],
+            // The release image runs as a non-root user (the init container asks for it).
+            user: Some(65532),
+        }],
+        ..Kubelet::default()
+    }
+}
+
+/// Converts with the real binary, as a user would (`kueueleuleu convert --all -f FILE`).
+fn convert(pod_yaml: &str) -> String {
+    let file = std::env::temp_dir().join(format!(
+        "e2e-steps-{}-{:?}.yaml",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&file, pod_yaml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args(["convert", "--all", "-f"])
+        .arg(&file)
+        .output()
+        .expect("run kueueleuleu");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.status.success(),
+        "kueueleuleu convert failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let converted = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        converted.contains(kueueleuleu::protocol::RUNNER_PATH),
+        "not converted:\n{converted}"
+    );
+    converted
+}
+
+/// A Pod whose steps run `sh -c SCRIPT`; `extra` is appended to every container as YAML.
+fn pod(name: &str, restart_policy: &str, steps: &[(&str, &str)], extra: &str) -> String {
+    let mut y = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  restartPolicy: {restart_policy}\n  containers:\n"
+    );
+    for (step, script) in steps {
+        y += &format!(
+            "  - name: {step}\n    image: busybox:1.37\n    command: [sh, -c, {}]\n{extra}",
+            serde_json::to_string(script).unwrap()
+        );
+    }
+    y
+}
+
+/// The record a step left as its termination message.
+fn record(run: &PodRun, name: &str) -> Value {
+    let c = run.container(name);
+    let msg = &c
+        .last()
+        .unwrap_or_else(|| panic!("{name} never ran"))
+        .message;
+    serde_json::from_str(msg).unwrap_or_else(|e| panic!("{name}: message {msg:?}: {e}"))
+}
+
+fn time(v: &Value, key: &str) -> SystemTime {
+    parse_rfc3339(v[key].as_str().unwrap()).unwrap_or_else(|| panic!("{key} in {v}"))
+}
+
+fn gap_ms(earlier: SystemTime, later: SystemTime) -> f64 {
+    match later.duration_since(earlier) {
+        Ok(d) => d.as_secs_f64() * 1e3,
+        Err(e) => -e.duration().as_secs_f64() * 1e3,
+    }
+}
+
+/// Asserts steps ran strictly one after the other, by their records and by their logs, and
+/// returns the measured transitions (end of one to start of the next), in ms.
+fn assert_ordered(run: &PodRun, steps: &[&str]) -> Vec<f64> {
+    let mut gaps = Vec::new();
+    for pair in steps.windows(2) {
+        let (a, b) = (record(run, pair[0]), record(run, pair[1]));
+        let gap = gap_ms(time(&a, "finishedAt"), time(&b, "startedAt"));
+        assert!(
+            gap >= 0.0,
+            "{} started {gap} ms before {} finished",
+            pair[1],
+            pair[0]
+        );
+        let last_a = run
+            .container(pair[0])
+            .last()
+            .unwrap()
+            .logs
+            .last()
+            .map(|l| l.time);
+        let first_b = run
+            .container(pair[1])
+            .last()
+            .unwrap()
+            .logs
+            .first()
+            .map(|l| l.time);
+        if let (Some(la), Some(fb)) = (last_a, first_b) {
+            assert!(
+                la <= fb,
+                "{} logged before {} finished logging",
+                pair[1],
+                pair[0]
+            );
+        }
+        gaps.push(gap);
+    }
+    gaps
+}
+
+fn exit_code(run: &PodRun, name: &str) -> i32 {
+    run.container(name).last().unwrap().exit_code
+}
+
+#[test]
+fn readme_two_step_pod_runs_in_order() {
+    if !kubelet::require_sandbox("readme_two_step_pod_runs_in_order") {
+        return;
+    }
+    let readme_pod = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pod.yaml");
+    let yaml = convert(&std::fs::read_to_string(readme_pod).unwrap());
+    let run = kubelet().run(&yaml, DEADLINE).unwrap();
+    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
+    assert_eq!(run.container("step1").logs(), "step1 done\n");
+    assert_eq!(run.container("step2").logs(), "step2 runs after step1\n");
+    let gaps = assert_ordered(&run, &["step1", "step2"]);
+    // step1 sleeps 2 s: had step2 not waited, it would have started ~2 s before step1 ended.
+    let (a, b) = (record(&run, "step1"), record(&run, "step2"));
+    assert!(gap_ms(time(&a, "startedAt"), time(&b, "startedAt")) >= 2000.0);
+    eprintln!("two steps: transition {:.3} ms", gaps[0]);
+    let status = run.status();
+    assert_eq!(status["phase"], "Succeeded");
+    assert_eq!(
+        status["initContainerStatuses"][0]["state"]["terminated"]["exitCode"],
+        0
+    );
+    assert_eq!(
+        status["containerStatuses"][1]["state"]["terminated"]["reason"],
+        "Completed"
+    );
+}
+
+#[test]
+fn five_steps_are_strictly_ordered() {
+    if !kubelet::require_sandbox("five_steps_are_strictly_ordered") {
+        return;
+    }
+    let names = ["s0", "s1", "s2", "s3", "s4"];
+    let steps: Vec<(&str, String)> = names
+        .iter()
+        .map(|n| (*n, format!("echo {n} begins; sleep 0.05; echo {n} ends")))
+        .collect();
+    let steps: Vec<(&str, &str)> = steps.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let run = kubelet()
+        .run(&convert(&pod("five", "Never", &steps, "")), DEADLINE)
+        .unwrap();
+    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
+    for n in names {
+        assert_eq!(run.container(n).logs(), format!("{n} begins\n{n} ends\n"));
+        assert_eq!(record(&run, n)["reason"], "Succeeded");
+    }
+    let gaps = assert_ordered(&run, &names);
+    eprintln!("five steps: transitions (ms) {gaps:.3?}");
+}
+
+#[test]
+fn a_failed_middle_step_skips_the_rest_under_never() {
+    if !kubelet::require_sandbox("a_failed_middle_step_skips_the_rest_under_never") {
+        return;
+    }
+    let steps = [
+        ("s0", "echo s0 ran"),
+        ("s1", "echo s1 ran"),
+        ("s2", "echo s2 ran; exit 3"),
+        ("s3", "echo s3 ran"),
+        ("s4", "echo s4 ran"),
+    ];
+    let run = kubelet()
+        .run(&convert(&pod("middle", "Never", &steps, "")), DEADLINE)
+        .unwrap();
+    assert_eq!(run.phase, Phase::Failed);
+    for ok in ["s0", "s1"] {
+        assert_eq!(exit_code(&run, ok), 0);
+        assert_eq!(record(&run, ok)["reason"], "Succeeded");
+    }
+    assert_eq!(exit_code(&run, "s2"), 3);
+    assert_eq!(record(&run, "s2")["reason"], "Failed");
+    assert_eq!(record(&run, "s2")["exitCode"], 3);
+    for skipped in ["s3", "s4"] {
+        let c = run.container(skipped);
+        assert_eq!(c.attempts.len(), 1, "{skipped} restarted under Never");
+        assert_eq!(
+            exit_code(&run, skipped),
+            kueueleuleu::protocol::exit_code::NOT_RUN
+        );
+        assert_eq!(record(&run, skipped)["reason"], "Skipped");
+        assert!(
+            !c.logs().contains("ran"),
+            "{skipped} ran its command: {}",
+            c.logs()
+        );
+    }
+    let status = run.status();
+    assert_eq!(status["phase"], "Failed");
+    assert_eq!(
+        status["containerStatuses"][2]["state"]["terminated"]["exitCode"],
+        3
+    );
+    assert_eq!(
+        status["containerStatuses"][3]["state"]["terminated"]["reason"],
+        "Error"
+    );
+}
+
+#[test]
+fn a_killed_runner_fails_its_successors_fast() {
+    if !kubelet::require_sandbox("a_killed_runner_fails_its_successors_fast") {
+        return;
+    }
+    let marker = format!("{}.{}", 30 + std::process::id() % 9, std::process::id());
+    let script = format!("echo up; exec sleep {marker}");
+    let steps = [
+        ("s0", script.as_str()),
+        ("s1", "echo s1 ran"),
+        ("s2", "echo s2 ran"),
+    ];
+    let pod = kubelet()
+        .start(&convert(&pod("killed", "Never", &steps, "")))
+        .unwrap();
+    pod.wait_until(DEADLINE, "s0 running and its successors waiting", |p| {
+        p.container("s0").live_logs.iter().any(|l| l.text == "up")
+            && ["s1", "s2"]
+                .iter()
+                .all(|n| p.container(n).live_logs.is_empty() && p.container(n).pid.is_some())
+    })
+    .unwrap();
+    let killed_at = Instant::now();
+    pod.signal("s0", libc::SIGKILL);
+    // The contract: successors end within a second, without a record from s0.
+    pod.wait_until(Duration::from_secs(1), "s1 and s2 to end", |p| {
+        ["s1", "s2"]
+            .iter()
+            .all(|n| !p.container(n).attempts.is_empty())
+    })
+    .unwrap();
+    eprintln!("successors ended {:?} after the kill", killed_at.elapsed());
+    let run = pod.wait(DEADLINE).unwrap();
+    assert_eq!(run.phase, Phase::Failed);
+    assert_eq!(exit_code(&run, "s0"), 137);
+    assert_eq!(
+        run.container("s0").last().unwrap().message,
+        "",
+        "a SIGKILLed runner records nothing"
+    );
+    assert_eq!(record(&run, "s1")["reason"], "PredecessorLost");
+    assert_eq!(record(&run, "s2")["reason"], "Skipped");
+    for n in ["s1", "s2"] {
+        assert!(!run.container(n).logs().contains("ran"));
+    }
+    // The command died with its runner.
+    let survivors: Vec<_> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|cmd| String::from_utf8_lossy(cmd).contains(&marker))
+        .collect();
+    assert!(
+        survivors.is_empty(),
+        "the step's command outlived its runner"
+    );
+}
+
+#[test]
+fn on_failure_restarts_and_successors_run_once() {
+    if !kubelet::require_sandbox("on_failure_restarts_and_successors_run_once") {
+        return;
+    }
+    let flaky = "n=$(cat /scratch/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /scratch/n; echo attempt $n; [ $n -ge 3 ]";
+    let mut yaml = pod(
+        "flaky",
+        "OnFailure",
+        &[("s0", flaky), ("s1", "echo s1 ran"), ("s2", "echo s2 ran")],
+        "    volumeMounts:\n    - name: scratch\n      mountPath: /scratch\n",
+    );
+    yaml += "  volumes:\n  - name: scratch\n    emptyDir: {}\n";
+    let run = kubelet().run(&convert(&yaml), DEADLINE).unwrap();
+    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
+    let s0 = run.container("s0");
+    let codes: Vec<i32> = s0.attempts.iter().map(|a| a.exit_code).collect();
+    assert_eq!(codes, [1, 1, 0]);
+    assert_eq!(s0.logs(), "attempt 3\n");
+    for n in ["s1", "s2"] {
+        let c = run.container(n);
+        assert_eq!(c.attempts.len(), 1, "{n} ran more than once");
+        assert_eq!(c.logs(), format!("{n} ran\n"));
+    }
+    assert_ordered(&run, &["s0", "s1", "s2"]);
+    let status = run.status();
+    assert_eq!(status["containerStatuses"][0]["restartCount"], 2);
+    assert_eq!(
+        status["containerStatuses"][0]["lastState"]["terminated"]["exitCode"],
+        1
+    );
+}
+
+#[test]
+fn sigterm_reaches_the_running_command_and_ends_the_waiting_steps() {
+    if !kubelet::require_sandbox("sigterm_reaches_the_running_command_and_ends_the_waiting_steps") {
+        return;
+    }
+    let steps = [
+        ("s0", "echo s0 ran"),
+        ("s1", "echo running; exec sleep 30"),
+        ("s2", "echo s2 ran"),
+        ("s3", "echo s3 ran"),
+    ];
+    let pod = kubelet()
+        .start(&convert(&pod("term", "Never", &steps, "")))
+        .unwrap();
+    pod.wait_until(DEADLINE, "s1 running, s2 and s3 waiting", |p| {
+        p.container("s1")
+            .live_logs
+            .iter()
+            .any(|l| l.text == "running")
+            && ["s2", "s3"].iter().all(|n| p.container(n).pid.is_some())
+    })
+    .unwrap();
+    // Let the waiting runners reach their wait (they claim their run dir first).
+    std::thread::sleep(Duration::from_millis(100));
+    // The waiting steps first, so their outcome cannot be a reaction to s1's failure.
+    pod.signal("s3", libc::SIGTERM);
+    pod.signal("s2", libc::SIGTERM);
+    pod.signal_all(libc::SIGTERM);
+    let run = pod.wait(Duration::from_secs(20)).unwrap();
+    assert_eq!(run.phase, Phase::Failed);
+    assert_eq!(exit_code(&run, "s0"), 0);
+    assert_eq!(exit_code(&run, "s1"), 143);
+    assert_eq!(record(&run, "s1")["reason"], "Failed");
+    assert_eq!(record(&run, "s1")["signal"], 15);
+    for n in ["s2", "s3"] {
+        assert_eq!(exit_code(&run, n), 143, "{n}");
+        assert_eq!(record(&run, n)["reason"], "Terminated", "{n}");
+        assert!(!run.container(n).logs().contains("ran"));
+    }
+}
+
+#[test]
+fn exit_codes_come_out_as_such() {
+    if !kubelet::require_sandbox("exit_codes_come_out_as_such") {
+        return;
+    }
+    // `$$$$`: the kubelet turns `$$` into `$`, so the shell sees `$$`.
+    for (script, code, signal) in [
+        ("exit 0", 0, None),
+        ("exit 3", 3, None),
+        ("kill -9 $$$$", 137, Some(9)),
+    ] {
+        let steps = [("s0", script), ("s1", "echo s1 ran")];
+        let run = kubelet()
+            .run(&convert(&pod("codes", "Never", &steps, "")), DEADLINE)
+            .unwrap();
+        assert_eq!(exit_code(&run, "s0"), code, "{script}");
+        let rec = record(&run, "s0");
+        assert_eq!(rec["exitCode"], code, "{script}");
+        assert_eq!(rec["signal"].as_i64(), signal, "{script}");
+        let status = run.status();
+        assert_eq!(
+            status["containerStatuses"][0]["state"]["terminated"]["exitCode"],
+            code
+        );
+        let s1_ran = run.container("s1").logs() == "s1 ran\n";
+        assert_eq!(s1_ran, code == 0, "{script}");
+    }
+}
+
+#[test]
+fn an_unwritable_termination_path_does_not_fail_the_step() {
+    if !kubelet::require_sandbox("an_unwritable_termination_path_does_not_fail_the_step") {
+        return;
+    }
+    let ro = "    securityContext:\n      readOnlyRootFilesystem: true\n";
+    let steps = [("s0", "echo s0 ran"), ("s1", "echo s1 ran")];
+    let run = kubelet()
+        .run(&convert(&pod("ro", "Never", &steps, ro)), DEADLINE)
+        .unwrap();
+    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
+    for n in ["s0", "s1"] {
+        let c = run.container(n);
+        assert_eq!(exit_code(&run, n), 0);
+        assert_eq!(
+            c.last().unwrap().message,
+            "",
+            "{n}: the message path was writable"
+        );
+        assert!(
+            c.last()
+                .unwrap()
+                .logs
+                .iter()
+                .any(|l| l.stderr && l.text.starts_with("kueueleuleu-step:"))
+        );
+        assert!(c.logs().contains(&format!("{n} ran")));
+    }
+    assert_ordered(&run, &["s0", "s1"]);
+    // The outcome still reached the successor through the run directory.
+    let done = std::fs::read_to_string(run.dir.join("volumes/kueueleuleu-run-0/done")).unwrap();
+    assert!(done.contains("\"reason\":\"Succeeded\""), "{done}");
+}
+
+/// Not a test: `bench/step_gap.sh` runs it and prints the figures. It asserts nothing about
+/// speed.
+#[test]
+#[ignore = "benchmark; run bench/step_gap.sh"]
+fn step_gap_benchmark() {
+    assert!(kubelet::require_sandbox("step_gap_benchmark"));
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let names: Vec<String> = (0..20).map(|i| format!("s{i}")).collect();
+    let mut y = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bench\nspec:\n  restartPolicy: Never\n  containers:\n",
+    );
+    for n in &names {
+        y += &format!("  - name: {n}\n    image: busybox:1.37\n    command: [/bin/true]\n");
+    }
+    let yaml = convert(&y);
+    let mut gaps = Vec::new();
+    let mut walls = Vec::new();
+    let mut steps_walls = Vec::new();
+    let k = Kubelet {
+        max_start_delay: Duration::ZERO,
+        ..kubelet()
+    };
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let run = k.run(&yaml, DEADLINE).unwrap();
+        walls.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(run.phase, Phase::Succeeded);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        gaps.extend(assert_ordered(&run, &refs));
+        let first = time(&record(&run, "s0"), "startedAt");
+        let last = time(&record(&run, "s19"), "finishedAt");
+        steps_walls.push(gap_ms(first, last));
+    }
+    let script: String = (0..20).map(|_| "/bin/true\n").collect();
+    let mut shell = Vec::new();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        assert!(
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&script)
+                .status()
+                .unwrap()
+                .success()
+        );
+        shell.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let stat = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    let (med, p99) = (stat(&mut gaps, 0.5), stat(&mut gaps, 0.99));
+    let (wall, steps_wall, sh) = (
+        stat(&mut walls, 0.5),
+        stat(&mut steps_walls, 0.5),
+        stat(&mut shell, 0.5),
+    );
+    println!(
+        "step gap over {} transitions: median {med:.3} ms, p99 {p99:.3} ms, max {:.3} ms",
+        gaps.len(),
+        gaps.last().unwrap()
+    );
+    println!(
+        "20 no-op steps, median of {rounds}: pod wall {wall:.1} ms (emulator incl. container setup), first step start to last step end {steps_wall:.1} ms"
+    );
+    println!(
+        "same 20 commands as one shell script: {sh:.2} ms; ratio pod/script {:.1}x, steps/script {:.1}x",
+        wall / sh,
+        steps_wall / sh
+    );
+}
