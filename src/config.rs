@@ -15,7 +15,10 @@ pub const API_VERSION: &str = "fn.kueueleuleu.io/v1alpha1";
 pub const KIND: &str = "Sequential";
 /// The release image that holds `kueueleuleu-step`, tagged with this crate's version so a
 /// given function always installs the runner it was built with.
-pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/kueueleuleu/kueueleuleu:v", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_IMAGE: &str = concat!(
+    "ghcr.io/kueueleuleu/kueueleuleu:v",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// Settings of one run, after defaulting and validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -104,7 +107,11 @@ impl Spec {
         }
         let parsed: Spec = serde_path_to_error::deserialize(spec.clone()).map_err(|e| {
             let path = e.path().to_string();
-            let field = if path == "." { "spec".to_string() } else { format!("spec.{path}") };
+            let field = if path == "." {
+                "spec".to_string()
+            } else {
+                format!("spec.{path}")
+            };
             invalid(&field, &e.into_inner().to_string())
         })?;
         parsed.validated("spec")
@@ -121,7 +128,10 @@ impl Spec {
         for (key, value) in data {
             let field = format!("data.{key}");
             let Some(text) = value.as_str() else {
-                return Err(invalid(&field, "ConfigMap data values must be strings; quote it"));
+                return Err(invalid(
+                    &field,
+                    "ConfigMap data values must be strings; quote it",
+                ));
             };
             match key.as_str() {
                 "image" => spec.image = text.to_string(),
@@ -146,7 +156,9 @@ impl Spec {
                 other => {
                     return Err(invalid(
                         &field,
-                        &format!("unknown key {other:?}; known keys are image, selectAll, commands"),
+                        &format!(
+                            "unknown key {other:?}; known keys are image, selectAll, commands"
+                        ),
                     ));
                 }
             }
@@ -197,7 +209,10 @@ mod tests {
     #[test]
     fn absent_config_means_defaults() {
         assert_eq!(Spec::from_function_config(None).unwrap(), Spec::default());
-        assert_eq!(Spec::from_function_config(Some(&Value::Null)).unwrap(), Spec::default());
+        assert_eq!(
+            Spec::from_function_config(Some(&Value::Null)).unwrap(),
+            Spec::default()
+        );
     }
 
     #[test]
@@ -224,13 +239,20 @@ mod tests {
     #[test]
     fn unknown_and_mistyped_keys_are_errors() {
         let typo = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"selectall": true}});
-        let err = Spec::from_function_config(Some(&typo)).unwrap_err().to_string();
+        let err = Spec::from_function_config(Some(&typo))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("selectall"), "{err}");
         let typed = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"selectAll": "yes"}});
         assert!(Spec::from_function_config(Some(&typed)).is_err());
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAl": "true"}});
-        let err = Spec::from_function_config(Some(&cm)).unwrap_err().to_string();
-        assert!(err.contains("data.selectAl") && err.contains("known keys"), "{err}");
+        let err = Spec::from_function_config(Some(&cm))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("data.selectAl") && err.contains("known keys"),
+            "{err}"
+        );
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAll": "yes"}});
         assert!(Spec::from_function_config(Some(&cm)).is_err());
         let other = json!({"apiVersion": "v1", "kind": "Secret"});
@@ -238,7 +260,8 @@ mod tests {
             Spec::from_function_config(Some(&other)),
             Err(ConfigError::UnsupportedKind { .. })
         ));
-        let empty_cmd = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"commands": {"a": []}}});
+        let empty_cmd =
+            json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"commands": {"a": []}}});
         assert!(Spec::from_function_config(Some(&empty_cmd)).is_err());
     }
 }

@@ -127,16 +127,25 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
                 "the pod spec has no containers, so there are no steps to order; add at least one container",
             )]);
         }
-        Some(_) => return Err(vec![Finding::error("containers", "must be a list of containers")]),
+        Some(_) => {
+            return Err(vec![Finding::error(
+                "containers",
+                "must be a list of containers",
+            )]);
+        }
     };
     let init = list(spec, "initContainers", &mut errors);
     let volumes = list(spec, "volumes", &mut errors);
-    let was_converted = containers.iter().any(runs_the_runner) || init.iter().any(installs_the_runner);
+    let was_converted =
+        containers.iter().any(runs_the_runner) || init.iter().any(installs_the_runner);
     let restart_policy = match spec.get("restartPolicy") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            errors.push(Finding::error("restartPolicy", "must be a string: Never or OnFailure"));
+            errors.push(Finding::error(
+                "restartPolicy",
+                "must be a string: Never or OnFailure",
+            ));
             None
         }
     };
@@ -153,7 +162,10 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
     for (i, c) in containers.iter().enumerate() {
         let at = format!("containers[{i}]");
         let Some(name) = name_of(c) else {
-            errors.push(Finding::error(format!("{at}.name"), "every container needs a name"));
+            errors.push(Finding::error(
+                format!("{at}.name"),
+                "every container needs a name",
+            ));
             continue;
         };
         if !seen.insert(name) {
@@ -172,7 +184,11 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
     }
     Ok(Original {
         containers: originals,
-        restart_policy: if defaulted_restart { None } else { restart_policy },
+        restart_policy: if defaulted_restart {
+            None
+        } else {
+            restart_policy
+        },
         was_converted,
     })
 }
@@ -195,12 +211,21 @@ fn has_env(container: &Value, name: &str) -> bool {
         .is_some_and(|env| env.iter().any(|e| name_of(e) == Some(name)))
 }
 
-fn check_reserved_names(containers: &[Value], init: &[Value], volumes: &[Value], errors: &mut Vec<Finding>) {
-    let rename = "rename it: names starting with kueueleuleu- are reserved for what the conversion injects";
+fn check_reserved_names(
+    containers: &[Value],
+    init: &[Value],
+    volumes: &[Value],
+    errors: &mut Vec<Finding>,
+) {
+    let rename =
+        "rename it: names starting with kueueleuleu- are reserved for what the conversion injects";
     for (i, v) in volumes.iter().enumerate() {
         if is_injected_volume(v) {
             let name = name_of(v).unwrap_or_default();
-            errors.push(Finding::error(format!("volumes[{i}].name"), format!("volume {name:?} clashes with an injected volume; {rename}")));
+            errors.push(Finding::error(
+                format!("volumes[{i}].name"),
+                format!("volume {name:?} clashes with an injected volume; {rename}"),
+            ));
         }
     }
     for (key, items) in [("initContainers", init), ("containers", containers)] {
@@ -208,7 +233,10 @@ fn check_reserved_names(containers: &[Value], init: &[Value], volumes: &[Value],
             if name_of(c) == Some(protocol::INIT_CONTAINER) {
                 errors.push(Finding::error(
                     format!("{key}[{i}].name"),
-                    format!("container {:?} clashes with the injected init container; {rename}", protocol::INIT_CONTAINER),
+                    format!(
+                        "container {:?} clashes with the injected init container; {rename}",
+                        protocol::INIT_CONTAINER
+                    ),
                 ));
             }
         }
@@ -223,7 +251,12 @@ fn strings(value: Option<&Value>, field: &str) -> Result<Option<Vec<String>>, Fi
             .map(|v| v.as_str().map(str::to_string))
             .collect::<Option<Vec<_>>>()
             .map(Some)
-            .ok_or_else(|| Finding::error(field, "must be a list of strings; quote numbers and booleans")),
+            .ok_or_else(|| {
+                Finding::error(
+                    field,
+                    "must be a list of strings; quote numbers and booleans",
+                )
+            }),
         Some(_) => Err(Finding::error(field, "must be a list of strings")),
     }
 }
@@ -238,7 +271,13 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
     let command = strings(c.get("command"), &format!("{at}.command"))?;
     let args = strings(c.get("args"), &format!("{at}.args"))?;
     if !runs_the_runner(c) {
-        return Ok(OriginalContainer { name: name.into(), image, command, args, termination_path });
+        return Ok(OriginalContainer {
+            name: name.into(),
+            image,
+            command,
+            args,
+            termination_path,
+        });
     }
     let step = StepArgs::parse(args.as_deref().unwrap_or_default()).map_err(|e| {
         Finding::error(
@@ -315,7 +354,11 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
         let step = StepArgs {
             name: c.name.clone(),
             run_dir: protocol::run_dir(i),
-            wait_for: if i == 0 { vec![] } else { vec![protocol::run_dir(i - 1)] },
+            wait_for: if i == 0 {
+                vec![]
+            } else {
+                vec![protocol::run_dir(i - 1)]
+            },
             on_failure,
             termination_path: c.termination_path.clone(),
             command_len,
@@ -339,17 +382,30 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
     if !errors.is_empty() {
         return Err(errors);
     }
-    let names: Vec<&str> = original.containers.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = original
+        .containers
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     notes.push(Finding {
         severity: Severity::Info,
         field: "containers".into(),
-        message: format!("runs {} step(s) in sequence: {}", names.len(), names.join(" -> ")),
+        message: format!(
+            "runs {} step(s) in sequence: {}",
+            names.len(),
+            names.join(" -> ")
+        ),
     });
     let mut volume_tail = vec![json!({"name": protocol::BIN_VOLUME, "emptyDir": {}})];
-    volume_tail.extend((0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})));
+    volume_tail.extend(
+        (0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})),
+    );
     Ok(Plan {
         containers,
-        init_tail: vec![init_container(&config.image, original.restart_policy.is_none())],
+        init_tail: vec![init_container(
+            &config.image,
+            original.restart_policy.is_none(),
+        )],
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,
@@ -390,7 +446,11 @@ pub fn revert(original: &Original) -> Plan {
         containers: original
             .containers
             .iter()
-            .map(|c| ContainerPlan { command: c.command.clone(), args: c.args.clone(), mount_tail: vec![] })
+            .map(|c| ContainerPlan {
+                command: c.command.clone(),
+                args: c.args.clone(),
+                mount_tail: vec![],
+            })
             .collect(),
         init_tail: vec![],
         volume_tail: vec![],
@@ -410,9 +470,18 @@ pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
             with_tail(c, "volumeMounts", is_injected_volume, &want.mount_tail);
         }
     }
-    with_tail(&mut out, "initContainers", is_injected_init, &plan.init_tail);
+    with_tail(
+        &mut out,
+        "initContainers",
+        is_injected_init,
+        &plan.init_tail,
+    );
     with_tail(&mut out, "volumes", is_injected_volume, &plan.volume_tail);
-    set_or_remove(&mut out, "restartPolicy", plan.restart_policy.clone().map(Value::from));
+    set_or_remove(
+        &mut out,
+        "restartPolicy",
+        plan.restart_policy.clone().map(Value::from),
+    );
     out
 }
 
@@ -430,8 +499,11 @@ fn set_or_remove(target: &mut Value, key: &str, value: Option<Value>) {
 }
 
 fn with_tail(target: &mut Value, key: &str, injected: fn(&Value) -> bool, tail: &[Value]) {
-    let Some(map) = target.as_object_mut() else { return };
-    let has_injected = matches!(map.get(key), Some(Value::Array(items)) if items.iter().any(injected));
+    let Some(map) = target.as_object_mut() else {
+        return;
+    };
+    let has_injected =
+        matches!(map.get(key), Some(Value::Array(items)) if items.iter().any(injected));
     if tail.is_empty() && !has_injected {
         return;
     }

@@ -16,7 +16,10 @@ use yaml_edit::{Document, Mapping};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
     #[error("{field}: expected a {expected} in the YAML text")]
-    Shape { field: String, expected: &'static str },
+    Shape {
+        field: String,
+        expected: &'static str,
+    },
     #[error("internal: generated YAML did not parse: {0}")]
     Generated(String),
 }
@@ -28,30 +31,84 @@ pub fn apply(mapping: &Mapping, current: &Value, plan: &Plan, at: &str) -> Resul
         .ok_or_else(|| shape(at, "containers", "list"))?;
     let current_containers = current.get("containers").and_then(Value::as_array);
     for (i, want) in plan.containers.iter().enumerate() {
-        let node = containers.get(i).ok_or_else(|| shape(at, &format!("containers[{i}]"), "container"))?;
+        let node = containers
+            .get(i)
+            .ok_or_else(|| shape(at, &format!("containers[{i}]"), "container"))?;
         let container = node
             .as_mapping()
             .ok_or_else(|| shape(at, &format!("containers[{i}]"), "mapping"))?;
-        let now = current_containers.and_then(|c| c.get(i)).unwrap_or(&Value::Null);
+        let now = current_containers
+            .and_then(|c| c.get(i))
+            .unwrap_or(&Value::Null);
         apply_container(container, now, want, &format!("{at}.containers[{i}]"))?;
     }
-    reconcile_list(mapping, current, "initContainers", is_injected_init, &plan.init_tail, at)?;
-    reconcile_list(mapping, current, "volumes", is_injected_volume, &plan.volume_tail, at)?;
+    reconcile_list(
+        mapping,
+        current,
+        "initContainers",
+        is_injected_init,
+        &plan.init_tail,
+        at,
+    )?;
+    reconcile_list(
+        mapping,
+        current,
+        "volumes",
+        is_injected_volume,
+        &plan.volume_tail,
+        at,
+    )?;
     let want_policy = plan.restart_policy.clone().map(Value::String);
-    set_field(mapping, current, "restartPolicy", want_policy.as_ref(), None)?;
+    set_field(
+        mapping,
+        current,
+        "restartPolicy",
+        want_policy.as_ref(),
+        None,
+    )?;
     Ok(())
 }
 
-fn apply_container(container: &Mapping, now: &Value, want: &ContainerPlan, at: &str) -> Result<(), EditError> {
+fn apply_container(
+    container: &Mapping,
+    now: &Value,
+    want: &ContainerPlan,
+    at: &str,
+) -> Result<(), EditError> {
     let to_value = |v: &Option<Vec<String>>| v.as_ref().map(|items| Value::from(items.clone()));
-    set_field(container, now, "command", to_value(&want.command).as_ref(), Some("image"))?;
-    set_field(container, now, "args", to_value(&want.args).as_ref(), Some("command"))?;
-    reconcile_list(container, now, "volumeMounts", is_injected_volume, &want.mount_tail, at)
+    set_field(
+        container,
+        now,
+        "command",
+        to_value(&want.command).as_ref(),
+        Some("image"),
+    )?;
+    set_field(
+        container,
+        now,
+        "args",
+        to_value(&want.args).as_ref(),
+        Some("command"),
+    )?;
+    reconcile_list(
+        container,
+        now,
+        "volumeMounts",
+        is_injected_volume,
+        &want.mount_tail,
+        at,
+    )
 }
 
 /// Sets `key` to `want` (removing it when `None`) unless it already holds that value. A new
 /// key goes right after `after` when that key exists, otherwise at the end of the mapping.
-fn set_field(map: &Mapping, now: &Value, key: &str, want: Option<&Value>, after: Option<&str>) -> Result<(), EditError> {
+fn set_field(
+    map: &Mapping,
+    now: &Value,
+    key: &str,
+    want: Option<&Value>,
+    after: Option<&str>,
+) -> Result<(), EditError> {
     let have = now.get(key).filter(|v| !v.is_null());
     if have == want && (want.is_some() || now.get(key).is_none()) {
         return Ok(());
@@ -80,7 +137,10 @@ fn reconcile_list(
     tail: &[Value],
     at: &str,
 ) -> Result<(), EditError> {
-    let items: &[Value] = now.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let items: &[Value] = now
+        .get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     let user_count = items.iter().filter(|v| !injected(v)).count();
     let in_order = items.len() == user_count + tail.len()
         && items[..user_count].iter().all(|v| !injected(v))
@@ -102,7 +162,11 @@ fn reconcile_list(
     }
     for item in tail {
         match item {
-            Value::Object(_) => seq.push(parse_node(&emit::block(item, 0))?.as_mapping().ok_or_else(|| generated(item))?),
+            Value::Object(_) => seq.push(
+                parse_node(&emit::block(item, 0))?
+                    .as_mapping()
+                    .ok_or_else(|| generated(item))?,
+            ),
             _ => return Err(generated(item)),
         }
     }
@@ -122,14 +186,35 @@ fn set_node(map: &Mapping, key: &str, value: &Value) -> Result<(), EditError> {
     Ok(())
 }
 
-fn insert_node_after(map: &Mapping, anchor: &str, key: &str, value: &Value) -> Result<(), EditError> {
+fn insert_node_after(
+    map: &Mapping,
+    anchor: &str,
+    key: &str,
+    value: &Value,
+) -> Result<(), EditError> {
     let doc = parse_node(&emit::block(value, 0))?;
     let inserted = match value {
-        Value::Array(_) => map.insert_after(anchor, key, doc.as_sequence().ok_or_else(|| generated(value))?),
-        Value::Object(_) => map.insert_after(anchor, key, doc.as_mapping().ok_or_else(|| generated(value))?),
-        _ => map.insert_after(anchor, key, doc.as_scalar().ok_or_else(|| generated(value))?),
+        Value::Array(_) => map.insert_after(
+            anchor,
+            key,
+            doc.as_sequence().ok_or_else(|| generated(value))?,
+        ),
+        Value::Object(_) => map.insert_after(
+            anchor,
+            key,
+            doc.as_mapping().ok_or_else(|| generated(value))?,
+        ),
+        _ => map.insert_after(
+            anchor,
+            key,
+            doc.as_scalar().ok_or_else(|| generated(value))?,
+        ),
     };
-    if inserted { Ok(()) } else { set_node(map, key, value) }
+    if inserted {
+        Ok(())
+    } else {
+        set_node(map, key, value)
+    }
 }
 
 fn parse_node(text: &str) -> Result<Document, EditError> {
@@ -141,5 +226,8 @@ fn generated(value: &Value) -> EditError {
 }
 
 fn shape(at: &str, field: &str, expected: &'static str) -> EditError {
-    EditError::Shape { field: format!("{at}.{field}"), expected }
+    EditError::Shape {
+        field: format!("{at}.{field}"),
+        expected,
+    }
 }

@@ -159,9 +159,43 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_quoted() {
         for s in [
-            "on", "ON", "yes", "Y", "n", "no", "off", "true", "null", "~", "0123", "1e3", "12:30",
-            "0x1F", "-1", "+1", ".5", "1_000", "", " lead", "a: b", "#c", "--", "-", "{x}",
-            "[x]", "*a", "&a", "!t", "%p", "@x", "`x", "a b", "=", "<<", ".inf", "2001-12-14",
+            "on",
+            "ON",
+            "yes",
+            "Y",
+            "n",
+            "no",
+            "off",
+            "true",
+            "null",
+            "~",
+            "0123",
+            "1e3",
+            "12:30",
+            "0x1F",
+            "-1",
+            "+1",
+            ".5",
+            "1_000",
+            "",
+            " lead",
+            "a: b",
+            "#c",
+            "--",
+            "-",
+            "{x}",
+            "[x]",
+            "*a",
+            "&a",
+            "!t",
+            "%p",
+            "@x",
+            "`x",
+            "a b",
+            "=",
+            "<<",
+            ".inf",
+            "2001-12-14",
             "99999999999999999999",
         ] {
             let out = scalar(s);
@@ -173,7 +207,14 @@ mod tests {
 
     #[test]
     fn safe_strings_stay_plain() {
-        for s in ["run", "--name", "-c", "/kueueleuleu/bin/kueueleuleu-step", "busybox", "a.b-c_d"] {
+        for s in [
+            "run",
+            "--name",
+            "-c",
+            "/kueueleuleu/bin/kueueleuleu-step",
+            "busybox",
+            "a.b-c_d",
+        ] {
             assert_eq!(scalar(s), s);
         }
     }

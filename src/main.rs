@@ -87,17 +87,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     for report in &output.reports {
         // kpt shows results itself; kustomize, Helm and Argo CD only show stderr.
-        let noteworthy = report.severity > kueueleuleu::convert::Severity::Info || !output.resource_list;
+        let noteworthy =
+            report.severity > kueueleuleu::convert::Severity::Info || !output.resource_list;
         if noteworthy {
             eprintln!("{}", results::line(report));
         }
     }
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(output.text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(output.text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other.context("writing the output")?,
     }
-    Ok(if output.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if output.failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn merge(global: Selection, local: Selection) -> Selection {
@@ -108,7 +116,8 @@ fn merge(global: Selection, local: Selection) -> Selection {
 }
 
 fn read_config(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --config {}", path.display()))?;
     serde_json::Value::deserialize(serde_yaml::Deserializer::from_str(&text))
         .with_context(|| format!("--config {} is not valid YAML", path.display()))
 }
@@ -145,17 +154,28 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .with_context(|| format!("reading directory {}", path.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
+        .filter(|p| {
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+        })
         .collect();
     files.sort();
     if files.is_empty() {
-        bail!("directory {} has no .yaml, .yml or .json files", path.display());
+        bail!(
+            "directory {} has no .yaml, .yml or .json files",
+            path.display()
+        );
     }
     Ok(files)
 }
 
 fn read_stdin() -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    std::io::stdin().read_to_end(&mut buf).context("reading stdin")?;
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .context("reading stdin")?;
     Ok(buf)
 }

@@ -40,7 +40,8 @@ impl ObjectRef {
         let meta = value.get("metadata");
         let ann = meta.and_then(|m| m.get("annotations"));
         let ann_str = |k: &str| s(ann.and_then(|a| a.get(k)));
-        let path = ann_str("config.kubernetes.io/path").or_else(|| ann_str("internal.config.kubernetes.io/path"));
+        let path = ann_str("config.kubernetes.io/path")
+            .or_else(|| ann_str("internal.config.kubernetes.io/path"));
         let index = ann_str("config.kubernetes.io/index")
             .or_else(|| ann_str("internal.config.kubernetes.io/index"))
             .and_then(|i| i.parse().ok());
@@ -56,7 +57,11 @@ impl ObjectRef {
 
 impl std::fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = if self.kind.is_empty() { "object" } else { &self.kind };
+        let kind = if self.kind.is_empty() {
+            "object"
+        } else {
+            &self.kind
+        };
         match (&self.namespace, self.name.as_str()) {
             (_, "") => write!(f, "{kind} (unnamed)"),
             (Some(ns), name) => write!(f, "{kind} {ns}/{name}"),
@@ -98,7 +103,13 @@ pub fn pod_spec_path(api_version: &str, kind: &str) -> Option<&'static [&'static
 
 /// Processes one object: `value` is its meaning, `text` its YAML (first line starting at
 /// `column`, which the text is re-indented by while it is edited on its own).
-pub fn process(value: &Value, text: &str, column: usize, op: Operation, config: &Config) -> Outcome {
+pub fn process(
+    value: &Value,
+    text: &str,
+    column: usize,
+    op: Operation,
+    config: &Config,
+) -> Outcome {
     let object = ObjectRef::of(value);
     let report = |severity, field: Option<String>, message: String| Report {
         object: object.clone(),
@@ -116,10 +127,14 @@ pub fn process(value: &Value, text: &str, column: usize, op: Operation, config: 
             ..Default::default()
         };
     }
-    let annotation = value.pointer("/metadata/annotations").and_then(|a| a.get(ANNOTATION));
+    let annotation = value
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(ANNOTATION));
     let annotated = annotation.and_then(Value::as_str) == Some("true");
     let mut outcome = Outcome::default();
-    if let Some(other) = annotation.filter(|a| a.as_str() != Some("true") && a.as_str() != Some("false")) {
+    if let Some(other) =
+        annotation.filter(|a| a.as_str() != Some("true") && a.as_str() != Some("false"))
+    {
         outcome.reports.push(report(
             Severity::Warning,
             Some(format!("metadata.annotations.{ANNOTATION}")),
@@ -145,7 +160,11 @@ pub fn process(value: &Value, text: &str, column: usize, op: Operation, config: 
     let field_prefix = path.join(".");
     let Some(spec) = path.iter().try_fold(value, |v, key| v.get(key)) else {
         if annotated {
-            outcome.reports.push(report(Severity::Error, Some(field_prefix.clone()), format!("{} has no pod spec at {field_prefix}; add one", object)));
+            outcome.reports.push(report(
+                Severity::Error,
+                Some(field_prefix.clone()),
+                format!("{} has no pod spec at {field_prefix}; add one", object),
+            ));
         }
         return outcome;
     };
@@ -158,27 +177,46 @@ pub fn process(value: &Value, text: &str, column: usize, op: Operation, config: 
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {
-            outcome.reports.extend(findings.into_iter().map(|f| report(f.severity, Some(join(&field_prefix, &f.field)), f.message)));
+            outcome.reports.extend(
+                findings
+                    .into_iter()
+                    .map(|f| report(f.severity, Some(join(&field_prefix, &f.field)), f.message)),
+            );
             return outcome;
         }
     };
     outcome.touched = true;
     for note in &plan.notes {
-        outcome.reports.push(report(note.severity, Some(join(&field_prefix, &note.field)), note.message.clone()));
+        outcome.reports.push(report(
+            note.severity,
+            Some(join(&field_prefix, &note.field)),
+            note.message.clone(),
+        ));
     }
     match edit_text(value, text, column, path, spec, &plan) {
         Ok(new_text) => outcome.text = (new_text != text).then_some(new_text),
-        Err(message) => outcome.reports.push(report(Severity::Error, Some(field_prefix), message)),
+        Err(message) => outcome
+            .reports
+            .push(report(Severity::Error, Some(field_prefix), message)),
     }
     outcome
 }
 
 fn join(prefix: &str, field: &str) -> String {
-    if field.is_empty() { prefix.to_string() } else { format!("{prefix}.{field}") }
+    if field.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{field}")
+    }
 }
 
 /// The plan for a pod spec, or `None` when the operation leaves it alone.
-fn plan_for(spec: &Value, op: Operation, selected: bool, config: &Config) -> Result<Option<Plan>, Vec<Finding>> {
+fn plan_for(
+    spec: &Value,
+    op: Operation,
+    selected: bool,
+    config: &Config,
+) -> Result<Option<Plan>, Vec<Finding>> {
     match op {
         Operation::Convert if !selected => Ok(None),
         Operation::Convert => {
@@ -193,11 +231,23 @@ fn plan_for(spec: &Value, op: Operation, selected: bool, config: &Config) -> Res
 }
 
 /// Edits the object's text and checks the result means exactly what the plan says.
-fn edit_text(value: &Value, text: &str, column: usize, path: &[&str], spec: &Value, plan: &Plan) -> Result<String, String> {
+fn edit_text(
+    value: &Value,
+    text: &str,
+    column: usize,
+    path: &[&str],
+    spec: &Value,
+    plan: &Plan,
+) -> Result<String, String> {
     let indented = format!("{}{}", " ".repeat(column), text);
-    let doc = Document::from_str(&indented).map_err(|e| format!("internal: could not re-read the object: {e}"))?;
-    let root = doc.as_mapping().ok_or("internal: the object is not a mapping in the YAML text")?;
-    let spec_map = path.iter().try_fold(root, |m: Mapping, key| m.get_mapping(key))
+    let doc = Document::from_str(&indented)
+        .map_err(|e| format!("internal: could not re-read the object: {e}"))?;
+    let root = doc
+        .as_mapping()
+        .ok_or("internal: the object is not a mapping in the YAML text")?;
+    let spec_map = path
+        .iter()
+        .try_fold(root, |m: Mapping, key| m.get_mapping(key))
         .ok_or("internal: the pod spec is not a block or flow mapping in the YAML text")?;
     edit::apply(&spec_map, spec, plan, &path.join(".")).map_err(|e| e.to_string())?;
     let edited = doc.to_string();
@@ -206,10 +256,14 @@ fn edit_text(value: &Value, text: &str, column: usize, path: &[&str], spec: &Val
         .ok_or("internal: the edit changed the object's first line")?
         .to_string();
     let mut expected = value.clone();
-    let target = path.iter().try_fold(&mut expected, |v, key| v.get_mut(*key)).ok_or("internal: pod spec vanished")?;
+    let target = path
+        .iter()
+        .try_fold(&mut expected, |v, key| v.get_mut(*key))
+        .ok_or("internal: pod spec vanished")?;
     *target = convert::apply_json(spec, plan);
-    let reread = Value::deserialize(serde_yaml::Deserializer::from_str(&edited))
-        .map_err(|e| format!("internal: the edited object is not valid YAML ({e}); please report this input"))?;
+    let reread = Value::deserialize(serde_yaml::Deserializer::from_str(&edited)).map_err(|e| {
+        format!("internal: the edited object is not valid YAML ({e}); please report this input")
+    })?;
     if reread != expected {
         return Err("internal: the edited YAML does not match the planned conversion; the object was left unchanged, please report this input".into());
     }

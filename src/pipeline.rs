@@ -48,9 +48,20 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
             let config = config_for(overrides, None)?;
             let (edits, reports) = process_all(&text, &objects, op, &config);
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
-            Ok(Output { text: splice(&text, edits), reports, failed, resource_list: false })
+            Ok(Output {
+                text: splice(&text, edits),
+                reports,
+                failed,
+                resource_list: false,
+            })
         }
-        Input::ResourceList { items, function_config, results_entry, top, flow } => {
+        Input::ResourceList {
+            items,
+            function_config,
+            results_entry,
+            top,
+            flow,
+        } => {
             let (mut edits, mut reports) = match config_for(overrides, function_config.as_ref()) {
                 Ok(config) => process_all(&text, &items, op, &config),
                 Err(e) => (Vec::new(), vec![config_report(&e)]),
@@ -58,18 +69,38 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             if !reports.is_empty() {
                 reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
-                let entry_ends_line = results_entry.as_ref().is_some_and(|r| text[r.clone()].ends_with('\n'));
-            let ends_line = if results_entry.is_some() { entry_ends_line } else { ends_line(top.end) };
-            edits.push(results_edit(&reports, results_entry, top.clone(), flow, ends_line));
+                let entry_ends_line = results_entry
+                    .as_ref()
+                    .is_some_and(|r| text[r.clone()].ends_with('\n'));
+                let ends_line = if results_entry.is_some() {
+                    entry_ends_line
+                } else {
+                    ends_line(top.end)
+                };
+                edits.push(results_edit(
+                    &reports,
+                    results_entry,
+                    top.clone(),
+                    flow,
+                    ends_line,
+                ));
             }
-            Ok(Output { text: splice(&text, edits), reports, failed, resource_list: true })
+            Ok(Output {
+                text: splice(&text, edits),
+                reports,
+                failed,
+                resource_list: true,
+            })
         }
     }
 }
 
 type Edit = (std::ops::Range<usize>, String);
 
-fn config_for(overrides: &Overrides, function_config: Option<&Value>) -> Result<Config, ConfigError> {
+fn config_for(
+    overrides: &Overrides,
+    function_config: Option<&Value>,
+) -> Result<Config, ConfigError> {
     let mut config = Config::from_function_config(overrides.config.as_ref().or(function_config))?;
     config.select_all |= overrides.select_all;
     Ok(config)
@@ -85,7 +116,12 @@ fn config_report(e: &ConfigError) -> Report {
 }
 
 /// The text edits for every object, or none at all when any object has an error.
-fn process_all(text: &str, objects: &[Located], op: Operation, config: &Config) -> (Vec<Edit>, Vec<Report>) {
+fn process_all(
+    text: &str,
+    objects: &[Located],
+    op: Operation,
+    config: &Config,
+) -> (Vec<Edit>, Vec<Report>) {
     let mut reports = Vec::new();
     let mut edits = Vec::new();
     let (mut workloads, mut touched) = (0, 0);
@@ -119,7 +155,8 @@ fn process_all(text: &str, objects: &[Located], op: Operation, config: &Config) 
 /// Replaces ranges of `text` (in order, not overlapping).
 fn splice(text: &str, mut edits: Vec<Edit>) -> String {
     edits.sort_by_key(|(r, _)| r.start);
-    let mut out = String::with_capacity(text.len() + edits.iter().map(|(_, t)| t.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|(_, t)| t.len()).sum::<usize>());
     let mut at = 0;
     for (range, new_text) in edits {
         out.push_str(&text[at..range.start]);
@@ -139,7 +176,11 @@ fn results_edit(
     flow: bool,
     ends_line: bool,
 ) -> Edit {
-    let entry = if flow { results::flow_entry(reports) } else { results::block_entry(reports) };
+    let entry = if flow {
+        results::flow_entry(reports)
+    } else {
+        results::block_entry(reports)
+    };
     match (results_entry, flow) {
         (Some(r), false) if ends_line => (r, format!("{entry}\n")),
         (Some(r), _) => (r, entry),

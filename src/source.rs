@@ -9,25 +9,38 @@ use std::str::FromStr;
 use yaml_edit::{Mapping, YamlFile};
 
 /// API versions of `ResourceList` that kpt and kustomize send.
-pub const RESOURCE_LIST_VERSIONS: &[&str] = &["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
+pub const RESOURCE_LIST_VERSIONS: &[&str] =
+    &["config.kubernetes.io/v1", "config.kubernetes.io/v1beta1"];
 
 /// Input that cannot be processed at all. Nothing goes to stdout in that case.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("the input is empty; expected a ResourceList or Kubernetes objects as YAML")]
     Empty,
-    #[error("the input is not UTF-8 text (invalid byte at offset {0}); Kubernetes YAML must be UTF-8")]
+    #[error(
+        "the input is not UTF-8 text (invalid byte at offset {0}); Kubernetes YAML must be UTF-8"
+    )]
     NotUtf8(usize),
     #[error("the input is not valid YAML: {0}")]
     Yaml(String),
-    #[error("document {index} is not a Kubernetes object (found {found}); expected a mapping with apiVersion and kind")]
+    #[error(
+        "document {index} is not a Kubernetes object (found {found}); expected a mapping with apiVersion and kind"
+    )]
     NotAnObject { index: usize, found: &'static str },
-    #[error("a ResourceList must be the only document of its input, but it is document {0} of several")]
+    #[error(
+        "a ResourceList must be the only document of its input, but it is document {0} of several"
+    )]
     ResourceListNotAlone(usize),
     #[error("ResourceList `items` must be a list of objects, found {0}")]
     ItemsNotAList(&'static str),
-    #[error("{what} item {index} is not an object (found {found}); every item must be a mapping with apiVersion and kind")]
-    ItemNotAnObject { what: &'static str, index: usize, found: &'static str },
+    #[error(
+        "{what} item {index} is not an object (found {found}); every item must be a mapping with apiVersion and kind"
+    )]
+    ItemNotAnObject {
+        what: &'static str,
+        index: usize,
+        found: &'static str,
+    },
     #[error("internal: could not locate {0} in the YAML text; please report this input")]
     Locate(String),
 }
@@ -99,7 +112,10 @@ fn locate(text: &str) -> Result<Input, InputError> {
     }
     for (index, doc) in docs.iter().enumerate() {
         if !doc.is_object() {
-            return Err(InputError::NotAnObject { index, found: kind_name(doc) });
+            return Err(InputError::NotAnObject {
+                index,
+                found: kind_name(doc),
+            });
         }
         if docs.len() > 1 && is_resource_list(doc) {
             return Err(InputError::ResourceListNotAlone(index));
@@ -124,7 +140,9 @@ fn locate(text: &str) -> Result<Input, InputError> {
             Some(other) => return Err(InputError::ItemsNotAList(kind_name(&other))),
         };
         let items = locate_items(text, root, items, "ResourceList")?;
-        let results_entry = root.find_entry_by_key("results").map(|e| range(e.byte_range()));
+        let results_entry = root
+            .find_entry_by_key("results")
+            .map(|e| range(e.byte_range()));
         return Ok(Input::ResourceList {
             items,
             function_config: list.get_mut("functionConfig").map(Value::take),
@@ -144,7 +162,11 @@ fn locate(text: &str) -> Result<Input, InputError> {
             objects.extend(locate_items(text, root, items, "List")?);
         } else {
             let r = range(root.byte_range());
-            objects.push(Located { column: column(text, r.start), value: doc, range: r });
+            objects.push(Located {
+                column: column(text, r.start),
+                value: doc,
+                range: r,
+            });
         }
     }
     Ok(Input::Stream { objects })
@@ -161,7 +183,12 @@ fn parse_documents(text: &str) -> Result<Vec<Value>, InputError> {
     Ok(docs)
 }
 
-fn locate_items(text: &str, root: &Mapping, items: Vec<Value>, what: &'static str) -> Result<Vec<Located>, InputError> {
+fn locate_items(
+    text: &str,
+    root: &Mapping,
+    items: Vec<Value>,
+    what: &'static str,
+) -> Result<Vec<Located>, InputError> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
@@ -170,7 +197,11 @@ fn locate_items(text: &str, root: &Mapping, items: Vec<Value>, what: &'static st
         .ok_or_else(|| InputError::Locate(format!("{what} items")))?;
     let nodes: Vec<_> = seq.values().collect();
     if nodes.len() != items.len() {
-        return Err(InputError::Locate(format!("{what} items ({} vs {})", nodes.len(), items.len())));
+        return Err(InputError::Locate(format!(
+            "{what} items ({} vs {})",
+            nodes.len(),
+            items.len()
+        )));
     }
     items
         .into_iter()
@@ -178,10 +209,18 @@ fn locate_items(text: &str, root: &Mapping, items: Vec<Value>, what: &'static st
         .enumerate()
         .map(|(index, (value, node))| {
             if !value.is_object() {
-                return Err(InputError::ItemNotAnObject { what, index, found: kind_name(&value) });
+                return Err(InputError::ItemNotAnObject {
+                    what,
+                    index,
+                    found: kind_name(&value),
+                });
             }
             let r = range(node.byte_range());
-            Ok(Located { column: column(text, r.start), value, range: r })
+            Ok(Located {
+                column: column(text, r.start),
+                value,
+                range: r,
+            })
         })
         .collect()
 }

@@ -52,13 +52,22 @@ fn cases() -> Vec<PathBuf> {
         .filter(|p| p.join("input.yaml").exists())
         .collect();
     dirs.sort();
-    assert!(!dirs.is_empty(), "no fixture cases under {}", root.display());
+    assert!(
+        !dirs.is_empty(),
+        "no fixture cases under {}",
+        root.display()
+    );
     dirs
 }
 
 fn args_of(dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = std::fs::read_to_string(dir.join("args"))
-        .map(|s| s.lines().filter(|l| !l.is_empty()).map(str::to_string).collect())
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     if dir.join("config.yaml").exists() {
         args.push("--config".into());
@@ -82,7 +91,10 @@ fn check(dir: &Path, file: &str, actual: &str) -> Option<String> {
         .unified_diff()
         .header(&format!("{}/{file} (expected)", dir.display()), "actual")
         .to_string();
-    Some(format!("{}/{file} differs (UPDATE_EXPECTED=1 rewrites it):\n{diff}", dir.display()))
+    Some(format!(
+        "{}/{file} differs (UPDATE_EXPECTED=1 rewrites it):\n{diff}",
+        dir.display()
+    ))
 }
 
 /// Objects of an input or output, without results: what revert must give back.
@@ -115,8 +127,13 @@ fn fixtures() {
         }
         let again = kueueleuleu(&args, run.stdout.as_bytes());
         if again.stdout != run.stdout {
-            let diff = similar::TextDiff::from_lines(&run.stdout, &again.stdout).unified_diff().to_string();
-            failures.push(format!("{}: converting the output again changed it:\n{diff}", dir.display()));
+            let diff = similar::TextDiff::from_lines(&run.stdout, &again.stdout)
+                .unified_diff()
+                .to_string();
+            failures.push(format!(
+                "{}: converting the output again changed it:\n{diff}",
+                dir.display()
+            ));
         }
         let mut revert_args = vec!["revert".to_string()];
         revert_args.extend(args.iter().filter(|a| *a != "convert").cloned());
@@ -131,5 +148,10 @@ fn fixtures() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} fixture mismatch(es):\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture mismatch(es):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -69,19 +69,27 @@ fn pod() -> impl Strategy<Value = Value> {
 
 fn config() -> Overrides {
     Overrides {
-        config: Some(json!({"apiVersion": "fn.kueueleuleu.io/v1alpha1", "kind": "Sequential",
-                            "spec": {"commands": {"mapped:1": ["/entrypoint", "on"]}}})),
+        config: Some(
+            json!({"apiVersion": "fn.kueueleuleu.io/v1alpha1", "kind": "Sequential",
+                            "spec": {"commands": {"mapped:1": ["/entrypoint", "on"]}}}),
+        ),
         select_all: false,
     }
 }
 
 fn objects(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text).map(|de| Value::deserialize(de).unwrap()).collect()
+    serde_yaml::Deserializer::from_str(text)
+        .map(|de| Value::deserialize(de).unwrap())
+        .collect()
 }
 
 /// Block style through the crate's own emitter, or flow style (JSON is YAML).
 fn render(pod: &Value, flow: bool) -> String {
-    if flow { serde_json::to_string(pod).unwrap() + "\n" } else { kueueleuleu::emit::block(pod, 0) }
+    if flow {
+        serde_json::to_string(pod).unwrap() + "\n"
+    } else {
+        kueueleuleu::emit::block(pod, 0)
+    }
 }
 
 proptest! {

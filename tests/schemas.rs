@@ -13,11 +13,15 @@ use std::process::Command;
 fn converted_objects() -> Vec<(String, Value)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
     for dir in dirs {
         let exit = std::fs::read_to_string(dir.join("expected.exit")).unwrap_or_default();
-        let reverting = std::fs::read_to_string(dir.join("args")).is_ok_and(|a| a.starts_with("revert"));
+        let reverting =
+            std::fs::read_to_string(dir.join("args")).is_ok_and(|a| a.starts_with("revert"));
         if exit.trim() != "0" || reverting {
             continue;
         }
@@ -25,14 +29,21 @@ fn converted_objects() -> Vec<(String, Value)> {
         for de in serde_yaml::Deserializer::from_str(&text) {
             let doc = Value::deserialize(de).unwrap();
             let items = match doc.get("kind").and_then(Value::as_str) {
-                Some("ResourceList" | "List") => doc["items"].as_array().cloned().unwrap_or_default(),
+                Some("ResourceList" | "List") => {
+                    doc["items"].as_array().cloned().unwrap_or_default()
+                }
                 _ => vec![doc],
             };
             for item in items {
                 let kind = item["kind"].as_str().unwrap_or_default();
-                let converted = item.to_string().contains("/kueueleuleu/bin/kueueleuleu-step");
+                let converted = item
+                    .to_string()
+                    .contains("/kueueleuleu/bin/kueueleuleu-step");
                 if matches!(kind, "Pod" | "Job" | "CronJob") && converted {
-                    out.push((dir.file_name().unwrap().to_string_lossy().into_owned(), item));
+                    out.push((
+                        dir.file_name().unwrap().to_string_lossy().into_owned(),
+                        item,
+                    ));
                 }
             }
         }
@@ -42,27 +53,59 @@ fn converted_objects() -> Vec<(String, Value)> {
 
 #[test]
 fn converted_fixtures_validate_strictly() {
-    let Some(tool) = support::tools::find("kubernetes-validate") else { return };
+    let Some(tool) = support::tools::find("kubernetes-validate") else {
+        return;
+    };
     let objects = converted_objects();
-    assert!(objects.len() >= 6, "expected converted Pods, Jobs and CronJobs among the fixtures, found {}", objects.len());
-    let kinds: std::collections::BTreeSet<_> = objects.iter().map(|(_, o)| o["kind"].as_str().unwrap().to_string()).collect();
-    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["CronJob", "Job", "Pod"]);
+    assert!(
+        objects.len() >= 6,
+        "expected converted Pods, Jobs and CronJobs among the fixtures, found {}",
+        objects.len()
+    );
+    let kinds: std::collections::BTreeSet<_> = objects
+        .iter()
+        .map(|(_, o)| o["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["CronJob", "Job", "Pod"]
+    );
     let dir = tempdir();
     let mut files = Vec::new();
     for (i, (case, object)) in objects.iter().enumerate() {
         let path = dir.join(format!("{i:02}-{case}.json"));
         let mut object = object.clone();
         // kubernetes-validate checks the schema, not kpt's bookkeeping annotations.
-        if let Some(ann) = object.pointer_mut("/metadata/annotations").and_then(Value::as_object_mut) {
-            ann.retain(|k, _| !k.starts_with("config.kubernetes.io/") && !k.starts_with("internal.config"));
+        if let Some(ann) = object
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
+            ann.retain(|k, _| {
+                !k.starts_with("config.kubernetes.io/") && !k.starts_with("internal.config")
+            });
         }
         std::fs::write(&path, serde_json::to_string_pretty(&object).unwrap()).unwrap();
         files.push(path);
     }
-    let out = Command::new(&tool).arg("--strict").args(&files).output().expect("kubernetes-validate runs");
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "kubernetes-validate --strict failed:\n{report}");
-    assert_eq!(report.matches(" passed ").count(), files.len(), "every file must pass:\n{report}");
+    let out = Command::new(&tool)
+        .arg("--strict")
+        .args(&files)
+        .output()
+        .expect("kubernetes-validate runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "kubernetes-validate --strict failed:\n{report}"
+    );
+    assert_eq!(
+        report.matches(" passed ").count(),
+        files.len(),
+        "every file must pass:\n{report}"
+    );
 }
 
 fn tempdir() -> std::path::PathBuf {

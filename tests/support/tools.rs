@@ -5,12 +5,16 @@ use std::path::{Path, PathBuf};
 
 /// The tool's path, or `None` after printing why the test is skipped. Panics under `CI`.
 pub fn find(name: &str) -> Option<PathBuf> {
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin").join(name);
+    let local = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".tools/bin")
+        .join(name);
     if local.is_file() {
         return Some(local);
     }
     let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file())
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
     });
     if on_path.is_some() {
         return on_path;
