@@ -138,7 +138,13 @@ pub fn process(
         outcome.reports.push(report(
             Severity::Warning,
             Some(format!("metadata.annotations.{ANNOTATION}")),
-            format!("annotation value {other} is neither \"true\" nor \"false\"; the object is left as is"),
+            match other {
+                Value::Bool(_) => format!(
+                    "annotation value {other} is a YAML boolean, but annotation values are strings \
+                     (the API server rejects this object); write `{ANNOTATION}: \"true\"` with quotes"
+                ),
+                _ => format!("annotation value {other} is neither \"true\" nor \"false\"; the object is left as is"),
+            },
         ));
     }
     let Some(path) = pod_spec_path(&object.api_version, &object.kind) else {

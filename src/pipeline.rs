@@ -126,7 +126,16 @@ fn process_all(
     let mut edits = Vec::new();
     let (mut workloads, mut touched) = (0, 0);
     for obj in objects {
-        let outcome = object::process(&obj.value, &text[obj.range.clone()], obj.column, op, config);
+        let Some(object_text) = text.get(obj.range.clone()) else {
+            reports.push(Report {
+                object: ObjectRef::of(&obj.value),
+                severity: Severity::Error,
+                field: None,
+                message: "internal: could not cut this object out of the YAML text; please report this input".into(),
+            });
+            continue;
+        };
+        let outcome = object::process(&obj.value, object_text, obj.column, op, config);
         workloads += usize::from(outcome.is_workload);
         touched += usize::from(outcome.touched);
         reports.extend(outcome.reports);
