@@ -41,6 +41,11 @@ pub enum InputError {
         index: usize,
         found: &'static str,
     },
+    #[error(
+        "the input holds no Kubernetes objects (only empty Lists); an empty result would make \
+         Argo CD or `kubectl apply --prune` delete everything, so this is an error"
+    )]
+    NoObjects,
     #[error("internal: could not locate {0} in the YAML text; please report this input")]
     Locate(String),
 }
@@ -168,6 +173,9 @@ fn locate(text: &str) -> Result<Input, InputError> {
                 range: r,
             });
         }
+    }
+    if objects.is_empty() {
+        return Err(InputError::NoObjects);
     }
     Ok(Input::Stream { objects })
 }
