@@ -18,16 +18,22 @@ pub const DEFAULTED_RESTART_ENV: &str = "KUEUELEULEU_DEFAULTED_RESTART_POLICY";
 /// A problem or note about one pod spec. `field` is relative to the pod spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// Errors keep the object unchanged; info and warnings only inform.
     pub severity: Severity,
+    /// Path below the pod spec, e.g. `containers[0].command`; the caller prefixes it.
     pub field: String,
+    /// What is wrong and how to fix it, in one sentence a user can act on.
     pub message: String,
 }
 
 /// How bad a [`Finding`] is; errors stop the object from being changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Something the user may want to know (a defaulted field, what was converted).
     Info,
+    /// Probably a mistake, but the run goes on.
     Warning,
+    /// The run fails and every object comes out unchanged.
     Error,
 }
 
@@ -44,17 +50,24 @@ impl Finding {
 /// One container as the user wrote it, before conversion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginalContainer {
+    /// Container name, unique in the pod: it names the step in records and messages.
     pub name: String,
+    /// Looked up in the config's `commands` when the container has no command.
     pub image: Option<String>,
+    /// As written; `None` when absent.
     pub command: Option<Vec<String>>,
+    /// As written; `None` when absent, `Some(vec![])` for `args: []`.
     pub args: Option<Vec<String>>,
+    /// A non-default `terminationMessagePath`, which the runner must write to instead.
     pub termination_path: Option<String>,
 }
 
 /// A pod spec's user-owned state that the conversion depends on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Original {
+    /// The steps, in order.
     pub containers: Vec<OriginalContainer>,
+    /// As written (a policy the conversion defaulted reads back as `None`).
     pub restart_policy: Option<String>,
     /// Whether the spec was already in sequential form.
     pub was_converted: bool,
@@ -63,7 +76,9 @@ pub struct Original {
 /// What one container's owned fields must hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerPlan {
+    /// `None` removes the key.
     pub command: Option<Vec<String>>,
+    /// `None` removes the key.
     pub args: Option<Vec<String>>,
     /// Injected mounts, appended after the user's own.
     pub mount_tail: Vec<Value>,
@@ -73,10 +88,15 @@ pub struct ContainerPlan {
 /// order, then these": user items are never edited, only injected ones are added or removed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    /// One per container, in the same order.
     pub containers: Vec<ContainerPlan>,
+    /// Injected init containers, after the user's.
     pub init_tail: Vec<Value>,
+    /// Injected volumes, after the user's.
     pub volume_tail: Vec<Value>,
+    /// `None` removes the key.
     pub restart_policy: Option<String>,
+    /// Info results to report when the plan is applied.
     pub notes: Vec<Finding>,
 }
 

@@ -25,9 +25,13 @@ pub enum Operation {
 /// Names an object in results, the way kpt's `resourceRef` does.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ObjectRef {
+    /// Empty when the object has none (itself an error).
     pub api_version: String,
+    /// Empty when the object has none (itself an error).
     pub kind: String,
+    /// `metadata.name`; empty when unset.
     pub name: String,
+    /// `metadata.namespace`, when set.
     pub namespace: Option<String>,
     /// The file the object came from, as kpt/kustomize annotate it, and its index there.
     pub file: Option<(String, Option<u64>)>,
@@ -73,9 +77,13 @@ impl std::fmt::Display for ObjectRef {
 /// A finding about one object, with the field path from the object's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
+    /// Which object; the default (empty) ref for run-wide reports.
     pub object: ObjectRef,
+    /// Errors fail the run.
     pub severity: Severity,
+    /// Field path from the object's root, as kpt's `field.path`.
     pub field: Option<String>,
+    /// What is wrong and the fix.
     pub message: String,
 }
 
@@ -84,6 +92,7 @@ pub struct Report {
 pub struct Outcome {
     /// The new text of the object, when it changed.
     pub text: Option<String>,
+    /// Findings about this object.
     pub reports: Vec<Report>,
     /// A Pod, Job or CronJob (selected or not): used to hint at the annotation.
     pub is_workload: bool,

@@ -32,6 +32,7 @@ pub enum RunError {
 pub struct Output {
     /// The full output document(s): always every object that came in.
     pub text: String,
+    /// Everything worth telling, errors first in a ResourceList.
     pub reports: Vec<Report>,
     /// Whether any error was reported (exit status 1).
     pub failed: bool,

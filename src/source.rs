@@ -53,7 +53,9 @@ pub enum InputError {
 /// One object of the input and where its text is.
 #[derive(Debug, Clone)]
 pub struct Located {
+    /// The object's meaning, parsed strictly.
     pub value: Value,
+    /// Where its text is in the input; only this span is ever rewritten.
     pub range: Range<usize>,
     /// Column of the first byte: the object is re-indented by this much when cut out.
     pub column: usize,
@@ -64,16 +66,23 @@ pub struct Located {
 pub enum Input {
     /// KRM function mode: a single `ResourceList`.
     ResourceList {
+        /// Every item, in order.
         items: Vec<Located>,
+        /// The config kpt or kustomize passed, if any.
         function_config: Option<Value>,
         /// Where an existing top-level `results` entry is, to be replaced.
         results_entry: Option<Range<usize>>,
         /// The ResourceList mapping itself, and whether it is written in flow style (JSON).
+        /// Where the ResourceList mapping is.
         top: Range<usize>,
+        /// Written in flow style (JSON), so results must be too.
         flow: bool,
     },
     /// Plain objects (Helm, Argo CD, pipes); the items of `kind: List` documents are included.
-    Stream { objects: Vec<Located> },
+    Stream {
+        /// Every object, in order.
+        objects: Vec<Located>,
+    },
 }
 
 /// Parses and locates. `text` must be the whole input.
