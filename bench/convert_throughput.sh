@@ -20,7 +20,7 @@ measure() { # measure INPUT -> "seconds peak_kib exit"
     local code=$?
     set -e
     local secs kib
-    secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {split($2, t, ":"); s = 0; for (i in t) s = s * 60 + t[i]; print s}' "$WORK/time.txt")
+    secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$WORK/time.txt")
     kib=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
     echo "$secs $kib $code"
 }
