@@ -186,7 +186,13 @@ impl Waiter for DirWaiter {
                 states.push((dir.clone(), state));
             }
             let running = match decide(&states, on_failure) {
-                Decision::Finish(outcome) => return Ok(outcome),
+                Decision::Finish(outcome) => {
+                    // Closing an inotify instance waits for an RCU grace period (often
+                    // 10-20 ms), which would sit between the predecessor's end and this
+                    // command's start; the fd is close-on-exec and goes away with the process.
+                    std::mem::forget(inotify);
+                    return Ok(outcome);
+                }
                 Decision::Pending { running } => running,
             };
             let timeout = match (&inotify, running, burst) {
