@@ -17,7 +17,8 @@
 //! file is mounted read-only too (the kubelet keeps it writable), to model a termination
 //! path the runner cannot write.
 //!
-//! Needs root (or unprivileged user namespaces); see [`sandbox_available`].
+//! Needs root, or unprivileged user namespaces (then `runAsUser`/`runAsGroup` cannot be
+//! honoured: such a namespace maps one uid only); see [`sandbox_available`].
 
 #![allow(dead_code)]
 

@@ -291,7 +291,8 @@ impl Sandbox {
             ops,
             root: c(root),
             workdir: CString::new(self.working_dir.clone()).unwrap(),
-            user: self.user,
+            // An unprivileged user namespace maps one uid only: `runAsUser` cannot be honoured.
+            user: if userns.is_some() { None } else { self.user },
             userns,
             labels: [
                 CString::new("unshare").unwrap(),
