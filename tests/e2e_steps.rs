@@ -348,8 +348,19 @@ fn sigterm_reaches_the_running_command_and_ends_the_waiting_steps() {
             && ["s2", "s3"].iter().all(|n| p.container(n).pid.is_some())
     })
     .unwrap();
-    // Let the waiting runners reach their wait (they claim their run dir first).
-    std::thread::sleep(Duration::from_millis(100));
+    // The waiting runners are in their wait once they have claimed their run dirs.
+    let until = Instant::now() + DEADLINE;
+    while !(2..=3).all(|i| {
+        pod.dir()
+            .join(format!("volumes/kueueleuleu-run-{i}/started"))
+            .exists()
+    }) {
+        assert!(
+            Instant::now() < until,
+            "s2 and s3 never claimed their run dirs"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // The waiting steps first, so their outcome cannot be a reaction to s1's failure.
     pod.signal("s3", libc::SIGTERM);
     pod.signal("s2", libc::SIGTERM);

@@ -702,6 +702,11 @@ impl RunningPod {
         }
     }
 
+    /// The Pod's directory on the host (`volumes/<name>` holds each emptyDir).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The host pid of a running container's process.
     pub fn pid(&self, name: &str) -> Option<i32> {
         lock(&self.shared)
