@@ -380,7 +380,9 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
                 vec![protocol::run_dir(i - 1)]
             },
             on_failure,
-            termination_path: c.termination_path.clone(),
+            // The kubelet expands `$(VAR)` and `$$` in every arg, ours included; the path is
+            // not expanded where the user wrote it, so it must reach the runner literally.
+            termination_path: c.termination_path.as_ref().map(|p| p.replace('$', "$$")),
             command_len,
             default_command,
             empty_args: c.args.as_ref().is_some_and(Vec::is_empty),
@@ -536,5 +538,62 @@ fn with_tail(target: &mut Value, key: &str, injected: fn(&Value) -> bool, tail: 
         map.remove(key);
     } else {
         map.insert(key.to_string(), Value::Array(items));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(containers: Value) -> Value {
+        json!({"containers": containers})
+    }
+
+    #[test]
+    fn wrap_then_unwrap_gives_back_the_original() {
+        let input = spec(json!([
+            {"name": "a", "image": "x", "command": ["sh", "-c"], "args": ["echo $(HOME)"]},
+            {"name": "b", "image": "mapped", "args": []},
+        ]));
+        let config = Config {
+            commands: [("mapped".to_string(), vec!["/entry".to_string()])].into(),
+            ..Config::default()
+        };
+        let original = unwrap(&input).unwrap();
+        let converted = apply_json(&input, &wrap(&original, &config).unwrap());
+        let again = unwrap(&converted).unwrap();
+        assert!(again.was_converted);
+        assert_eq!(again.containers, original.containers);
+        assert_eq!(
+            again.restart_policy, None,
+            "a defaulted restartPolicy reads back as unset"
+        );
+        assert_eq!(apply_json(&converted, &revert(&again)), input);
+    }
+
+    #[test]
+    fn runner_flags_survive_kubelet_expansion() {
+        let input = spec(json!([{"name": "a", "image": "x", "command": ["true"],
+                                 "terminationMessagePath": "/logs/$(POD)/$$msg"}]));
+        let plan = wrap(&unwrap(&input).unwrap(), &Config::default()).unwrap();
+        let args = plan.containers[0].args.clone().unwrap();
+        let at = args.iter().position(|a| a == "--termination-path").unwrap();
+        assert_eq!(args[at + 1], "/logs/$$(POD)/$$$$msg");
+    }
+
+    #[test]
+    fn always_and_missing_command_are_errors_naming_the_field() {
+        let always =
+            json!({"restartPolicy": "Always", "containers": [{"name": "a", "command": ["true"]}]});
+        let errors = wrap(&unwrap(&always).unwrap(), &Config::default()).unwrap_err();
+        assert_eq!(errors[0].field, "restartPolicy");
+        let bare = spec(json!([{"name": "web", "image": "nginx:1.27"}]));
+        let errors = wrap(&unwrap(&bare).unwrap(), &Config::default()).unwrap_err();
+        assert_eq!(errors[0].field, "containers[0].command");
+        assert!(
+            errors[0].message.contains("\"nginx:1.27\""),
+            "{}",
+            errors[0].message
+        );
     }
 }
