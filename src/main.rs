@@ -43,8 +43,6 @@ struct Io {
     /// Repeatable. Default: stdin.
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-")]
     files: Vec<PathBuf>,
-    #[command(flatten)]
-    select: Selection,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -70,10 +68,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let (op, files, select) = match cli.command {
-        None => (Operation::Convert, Vec::new(), cli.select),
-        Some(Command::Convert(io)) => (Operation::Convert, io.files, merge(cli.select, io.select)),
-        Some(Command::Revert(io)) => (Operation::Revert, io.files, merge(cli.select, io.select)),
+    // `--all` and `--config` are global: clap gathers them into `cli.select` wherever they
+    // appear on the command line.
+    let select = cli.select;
+    let (op, files) = match cli.command {
+        None => (Operation::Convert, Vec::new()),
+        Some(Command::Convert(io)) => (Operation::Convert, io.files),
+        Some(Command::Revert(io)) => (Operation::Revert, io.files),
     };
     let overrides = Overrides {
         config: select.config.as_deref().map(read_config).transpose()?,
@@ -106,13 +107,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn merge(global: Selection, local: Selection) -> Selection {
-    Selection {
-        all: global.all || local.all,
-        config: local.config.or(global.config),
-    }
 }
 
 fn read_config(path: &Path) -> Result<serde_json::Value> {

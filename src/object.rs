@@ -96,7 +96,7 @@ pub struct Outcome {
     pub reports: Vec<Report>,
     /// A Pod, Job or CronJob (selected or not): used to hint at the annotation.
     pub is_workload: bool,
-    /// Whether the operation applied to it (selected for convert, converted for revert).
+    /// Selected for conversion; when no workload is, the user is told about the annotation.
     pub touched: bool,
 }
 
@@ -184,10 +184,7 @@ pub fn process(
         return outcome;
     };
     let selected = config.select_all || annotated;
-    outcome.touched = match op {
-        Operation::Convert => selected,
-        Operation::Revert => false,
-    };
+    outcome.touched = op == Operation::Convert && selected;
     let plan = match plan_for(spec, op, selected, config) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
@@ -200,7 +197,6 @@ pub fn process(
             return outcome;
         }
     };
-    outcome.touched = true;
     for note in &plan.notes {
         outcome.reports.push(report(
             note.severity,

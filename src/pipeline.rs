@@ -43,7 +43,6 @@ pub struct Output {
 /// Runs `op` over the input bytes.
 pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
     let (text, parsed) = source::read(input)?;
-    let ends_line = |at: usize| text[..at].ends_with('\n');
     match parsed {
         Input::Stream { objects } => {
             let config = config_for(overrides, None)?;
@@ -70,21 +69,7 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             if !reports.is_empty() {
                 reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
-                let entry_ends_line = results_entry
-                    .as_ref()
-                    .is_some_and(|r| text[r.clone()].ends_with('\n'));
-                let ends_line = if results_entry.is_some() {
-                    entry_ends_line
-                } else {
-                    ends_line(top.end)
-                };
-                edits.push(results_edit(
-                    &reports,
-                    results_entry,
-                    top.clone(),
-                    flow,
-                    ends_line,
-                ));
+                edits.push(results_edit(&text, &reports, results_entry, top, flow));
             }
             Ok(Output {
                 text: splice(&text, edits),
@@ -178,14 +163,18 @@ fn splice(text: &str, mut edits: Vec<Edit>) -> String {
 }
 
 /// The edit that puts the results into the ResourceList: it replaces an existing `results`
-/// entry, or is appended as the last entry of the top mapping.
+/// entry, or is appended as the last entry of the top mapping. Either way the line structure
+/// around it is kept: a replaced or appended block entry ends with a newline exactly when the
+/// text it follows did.
 fn results_edit(
+    text: &str,
     reports: &[Report],
     results_entry: Option<std::ops::Range<usize>>,
     top: std::ops::Range<usize>,
     flow: bool,
-    ends_line: bool,
 ) -> Edit {
+    let end = results_entry.as_ref().map_or(top.end, |r| r.end);
+    let ends_line = text[..end].ends_with('\n');
     let entry = if flow {
         results::flow_entry(reports)
     } else {
