@@ -549,20 +549,12 @@ fn helm_cmd(helm: &Path, tmp: &TempDir) -> Command {
 /// Helm 3: `--post-renderer` runs an executable (found on PATH) with the rendered
 /// manifests on stdin. Hooks are not post-rendered by Helm 3: the hook Job comes out as
 /// written, which the Helm example documents.
-#[test]
-fn helm3_post_renderer_converts_manifests_but_not_hooks() {
-    let Some(helm) = tool("helm") else { return };
-    let tmp = TempDir::new("helm3");
-    let version =
-        run(helm_cmd(&helm, &tmp).args(["version", "--short"]), None).success("helm version");
-    assert!(
-        version.stdout.starts_with("v3."),
-        "helm is Helm 3: {}",
-        version.stdout
-    );
-
+/// `helm template` of the demo chart through `--post-renderer kueueleuleu`: the main Job
+/// is converted in both Helm versions; the pre-install hook only where Helm post-renders
+/// hooks (`hooks_converted`, Helm 4).
+fn template_demo_chart(helm: &Path, tmp: &TempDir, hooks_converted: bool) -> Output {
     let out = run(
-        helm_cmd(&helm, &tmp)
+        helm_cmd(helm, tmp)
             .args(["template", "demo"])
             .arg(repo().join("examples/helm/chart"))
             .args(["--post-renderer", "kueueleuleu"]),
@@ -577,7 +569,27 @@ fn helm3_post_renderer_converts_manifests_but_not_hooks() {
         hook["metadata"]["annotations"]["helm.sh/hook"],
         "pre-install"
     );
-    assert!(!is_converted(hook), "Helm 3 does not post-render hooks");
+    assert_eq!(
+        is_converted(hook),
+        hooks_converted,
+        "Helm 3 does not post-render hooks; Helm 4 does"
+    );
+    out
+}
+
+#[test]
+fn helm3_post_renderer_converts_manifests_but_not_hooks() {
+    let Some(helm) = tool("helm") else { return };
+    let tmp = TempDir::new("helm3");
+    let version =
+        run(helm_cmd(&helm, &tmp).args(["version", "--short"]), None).success("helm version");
+    assert!(
+        version.stdout.starts_with("v3."),
+        "helm is Helm 3: {}",
+        version.stdout
+    );
+
+    let out = template_demo_chart(&helm, &tmp, false);
     for source in ["configmap.yaml", "job.yaml", "setup-hook.yaml"] {
         assert!(
             out.stdout
@@ -628,23 +640,7 @@ fn helm4_postrenderer_plugin_converts_hooks_too() {
         list.stdout
     );
 
-    let out = run(
-        helm_cmd(&helm4, &tmp)
-            .args(["template", "demo"])
-            .arg(repo().join("examples/helm/chart"))
-            .args(["--post-renderer", "kueueleuleu"]),
-        None,
-    )
-    .success("helm4 template --post-renderer kueueleuleu");
-    let docs = documents(&out.stdout);
-    assert_eq!(docs.len(), 3);
-    assert!(is_converted(find_doc(&docs, "Job", "demo-work")));
-    let hook = find_doc(&docs, "Job", "demo-setup");
-    assert_eq!(
-        hook["metadata"]["annotations"]["helm.sh/hook"],
-        "pre-install"
-    );
-    assert!(is_converted(hook), "Helm 4 post-renders hooks");
+    let out = template_demo_chart(&helm4, &tmp, true);
     // Each object is back under its own template: the annotation survived the round trip.
     let sources: Vec<(&str, &str)> = out
         .stdout
