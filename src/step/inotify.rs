@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn reports_created_and_closed_files() {
-        let dir = tempdir();
+        let dir = crate::step::test_support::fresh_dir("inotify");
         let ino = Inotify::new().unwrap();
         ino.watch(&dir).unwrap();
         assert!(ino.drain().unwrap().is_empty());
@@ -115,16 +115,5 @@ mod tests {
         assert!(names.contains(&"close:lock".to_string()), "{names:?}");
         assert!(names.contains(&"done".to_string()), "{names:?}");
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    fn tempdir() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "kueueleuleu-inotify-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }

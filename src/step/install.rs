@@ -35,9 +35,7 @@ mod tests {
 
     #[test]
     fn copies_with_mode_0555_and_replaces_an_old_copy() {
-        let dir = std::env::temp_dir().join(format!("kueueleuleu-install-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = crate::step::test_support::fresh_dir("install");
         let src = dir.join("src");
         fs::write(&src, b"binary").unwrap();
         let dest = dir.join("kueueleuleu-step");

@@ -66,8 +66,7 @@ mod tests {
 
     #[test]
     fn probe_sees_holder_and_its_release() {
-        let dir = std::env::temp_dir().join(format!("kueueleuleu-lock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::step::test_support::fresh_dir("lock");
         assert_eq!(is_held(&dir).unwrap(), None);
         let lock = RunLock::acquire(&dir).unwrap();
         assert_eq!(is_held(&dir).unwrap(), Some(true));

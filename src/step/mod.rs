@@ -36,3 +36,19 @@ pub(crate) fn diag(args: std::fmt::Arguments<'_>) {
     let line = format!("kueueleuleu-step: {args}\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
+
+/// Test-only helpers shared by the runner's modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::PathBuf;
+
+    /// An empty directory of its own for one test (`tag` must be unique per test): left-overs
+    /// of an earlier, interrupted run are removed first so no test sees stale records.
+    pub fn fresh_dir(tag: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("kueueleuleu-step-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

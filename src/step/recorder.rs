@@ -100,6 +100,7 @@ mod tests {
     use super::*;
     use crate::protocol::Reason;
     use crate::step::lock::is_held;
+    use crate::step::test_support::fresh_dir;
     use std::time::UNIX_EPOCH;
 
     fn record() -> Record {
@@ -114,17 +115,9 @@ mod tests {
         }
     }
 
-    fn tempdir(tag: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("kueueleuleu-rec-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn claim_locks_clears_a_stale_outcome_and_marks_started() {
-        let dir = tempdir("claim");
+        let dir = fresh_dir("recorder-claim");
         fs::write(dir.join(run_files::DONE), b"{\"stale\":1}").unwrap();
         let mut rec = FsRecorder::new(&dir, dir.join("term"));
         rec.claim().unwrap();
@@ -142,7 +135,7 @@ mod tests {
 
     #[test]
     fn termination_message_respects_the_programs_own() {
-        let dir = tempdir("term");
+        let dir = fresh_dir("recorder-term");
         let term = dir.join("term");
         let mut rec = FsRecorder::new(&dir, &term);
         rec.write_termination_message(&record()).unwrap();

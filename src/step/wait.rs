@@ -258,8 +258,9 @@ pub(crate) fn poll(fds: &mut [libc::pollfd], timeout: Duration) -> io::Result<us
 mod tests {
     use super::*;
     use crate::protocol::Reason;
-    use crate::step::lock::RunLock;
+    use crate::step::recorder::{FsRecorder, Recorder};
     use crate::step::signals::PipeSignals;
+    use crate::step::test_support::fresh_dir;
     use std::time::{Instant, UNIX_EPOCH};
 
     fn done(reason: Reason) -> PredState {
@@ -341,32 +342,37 @@ mod tests {
         );
     }
 
-    fn tempdir(tag: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("kueueleuleu-wait-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A predecessor that has claimed its run directory, exactly as the runner does; it holds
+    /// the lock until dropped.
+    fn claimed_step(tag: &str) -> (PathBuf, FsRecorder) {
+        let dir = fresh_dir(tag);
+        let mut recorder = FsRecorder::new(&dir, dir.join("termination-log"));
+        recorder.claim().unwrap();
+        (dir, recorder)
     }
 
-    fn record_done(dir: &Path, reason: Reason) {
+    /// Records `reason` the way the runner does (temp file + rename).
+    fn record_done(recorder: &mut FsRecorder, reason: Reason) {
         let PredState::Done(r) = done(reason) else {
             unreachable!()
         };
-        std::fs::write(dir.join("done.tmp"), r.to_json()).unwrap();
-        std::fs::rename(dir.join("done.tmp"), dir.join(run_files::DONE)).unwrap();
+        recorder.record_done(&r).unwrap();
     }
 
     #[test]
     fn probe_follows_a_step_through_its_life() {
-        let dir = tempdir("probe");
+        let dir = fresh_dir("wait-probe");
         assert_eq!(probe(&dir).unwrap(), PredState::NotStarted);
-        let lock = RunLock::acquire(&dir).unwrap();
-        std::fs::write(dir.join(run_files::STARTED), b"").unwrap();
+        let mut recorder = FsRecorder::new(&dir, dir.join("termination-log"));
+        recorder.claim().unwrap();
         assert_eq!(probe(&dir).unwrap(), PredState::Running);
-        drop(lock);
+        drop(recorder);
         assert_eq!(probe(&dir).unwrap(), PredState::Lost);
-        record_done(&dir, Reason::Succeeded);
+        // A recorder that never claimed writes without holding the lock.
+        record_done(
+            &mut FsRecorder::new(&dir, dir.join("termination-log")),
+            Reason::Succeeded,
+        );
         assert_eq!(probe(&dir).unwrap(), done(Reason::Succeeded));
         std::fs::write(dir.join(run_files::DONE), b"{").unwrap();
         assert!(matches!(probe(&dir).unwrap(), PredState::Corrupt(_)));
@@ -375,14 +381,10 @@ mod tests {
 
     #[test]
     fn wakes_when_the_predecessor_records_done() {
-        let dir = tempdir("wake");
-        let lock = RunLock::acquire(&dir).unwrap();
-        std::fs::write(dir.join(run_files::STARTED), b"").unwrap();
-        let d2 = dir.clone();
+        let (dir, mut predecessor) = claimed_step("wait-wake");
         let writer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
-            record_done(&d2, Reason::Succeeded);
-            drop(lock);
+            record_done(&mut predecessor, Reason::Succeeded);
         });
         let mut sig = PipeSignals::new();
         let mut waiter = DirWaiter {
@@ -400,12 +402,10 @@ mod tests {
 
     #[test]
     fn notices_a_predecessor_that_dies_without_a_record() {
-        let dir = tempdir("lost");
-        let lock = RunLock::acquire(&dir).unwrap();
-        std::fs::write(dir.join(run_files::STARTED), b"").unwrap();
+        let (dir, predecessor) = claimed_step("wait-lost");
         let killer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
-            drop(lock);
+            drop(predecessor);
         });
         let mut sig = PipeSignals::new();
         // Safety re-checks far beyond the test's patience: only the close event can wake it.
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn a_stop_signal_ends_the_wait_and_others_do_not() {
-        let dir = tempdir("sig");
+        let dir = fresh_dir("wait-sig");
         let mut sig = PipeSignals::new();
         let send = sig.sender();
         send(libc::SIGUSR1);
