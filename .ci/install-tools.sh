@@ -117,31 +117,31 @@ else
     fi
 fi
 
+# install_helm NAME MAJOR VERSION: Helm MAJOR (v3, v4) at VERSION as $BIN/NAME, with the
+# version stamped in as a release build would have it (go install leaves it empty).
+install_helm() {
+    local name=$1 major=$2 version=$3
+    if has_version "$BIN/$name" "$version" version --short; then
+        say "$name $version: present"
+    elif ((CHECK_ONLY)); then
+        missing+=("$name")
+    else
+        # go install names the binary after the package directory; go_install renames it.
+        go_install "$name" "helm.sh/helm/$major/cmd/helm" "$version" \
+            "-X helm.sh/helm/$major/internal/version.version=$version" \
+            && has_version "$BIN/$name" "$version" version --short \
+            || missing+=("$name")
+    fi
+}
+
 # --- Helm 3 (post-renderer as an executable) ---
-if has_version "$BIN/helm" "$HELM3_VERSION" version --short; then
-    say "helm $HELM3_VERSION: present"
-elif ((CHECK_ONLY)); then
-    missing+=(helm)
-else
-    go_install helm helm.sh/helm/v3/cmd/helm "$HELM3_VERSION" \
-        "-X helm.sh/helm/v3/internal/version.version=$HELM3_VERSION" \
-        && has_version "$BIN/helm" "$HELM3_VERSION" version --short \
-        || missing+=(helm)
-fi
+install_helm helm v3 "$HELM3_VERSION"
 
 # --- Helm 4 (post-renderer as a postrenderer/v1 plugin), installed as helm4 ---
 if [[ "${KUEUELEULEU_SKIP_HELM4:-}" == 1 ]]; then
     say "helm4: skipped (KUEUELEULEU_SKIP_HELM4=1)"
-elif has_version "$BIN/helm4" "$HELM4_VERSION" version --short; then
-    say "helm4 $HELM4_VERSION: present"
-elif ((CHECK_ONLY)); then
-    missing+=(helm4)
 else
-    # go install names the binary after the package directory; go_install renames it.
-    go_install helm4 helm.sh/helm/v4/cmd/helm "$HELM4_VERSION" \
-        "-X helm.sh/helm/v4/internal/version.version=$HELM4_VERSION" \
-        && has_version "$BIN/helm4" "$HELM4_VERSION" version --short \
-        || missing+=(helm4)
+    install_helm helm4 v4 "$HELM4_VERSION"
 fi
 
 # --- kubernetes-validate (schema check of the converted objects) ---
