@@ -10,3 +10,5 @@ pub mod protocol;
 pub mod results;
 pub mod source;
 pub mod step;
+pub mod text;
+pub mod yaml;

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use kueueleuleu::object::Operation;
-use kueueleuleu::pipeline::{self, Overrides, RunError};
+use kueueleuleu::pipeline::{self, Overrides};
 use kueueleuleu::results;
 use serde::Deserialize;
 use std::io::{Read, Write};
@@ -83,8 +83,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let input = read_inputs(&files)?;
     let output = match pipeline::run(&input, op, &overrides) {
         Ok(output) => output,
-        Err(RunError::Input(e)) => bail!("{e}"),
-        Err(RunError::Config(e)) => bail!("{e}"),
+        Err(e) => bail!("{e}"),
     };
     for report in &output.reports {
         // kpt shows results itself; kustomize, Helm and Argo CD only show stderr.

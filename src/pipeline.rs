@@ -7,6 +7,7 @@ use crate::convert::Severity;
 use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report};
 use crate::results;
 use crate::source::{self, Input, InputError, Located};
+use crate::yaml::{tree, value::Resolver};
 use serde_json::Value;
 
 /// Settings from the command line, which win over the ResourceList's `functionConfig`.
@@ -25,6 +26,8 @@ pub enum RunError {
     Input(#[from] InputError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("functionConfig: {0}")]
+    FunctionConfig(String),
 }
 
 /// What a run produced.
@@ -42,14 +45,15 @@ pub struct Output {
 
 /// Runs `op` over the input bytes.
 pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
-    let (text, parsed) = source::read(input)?;
-    match parsed {
+    let text = source::text(input)?;
+    let json = source::is_json(text);
+    match source::locate(text)? {
         Input::Stream { objects } => {
             let config = config_for(overrides, None)?;
-            let (edits, reports) = process_all(&text, &objects, op, &config);
+            let (edits, reports) = process_all(text, &objects, op, &config, json);
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             Ok(Output {
-                text: splice(&text, edits),
+                text: splice(text, edits),
                 reports,
                 failed,
                 resource_list: false,
@@ -62,17 +66,21 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
             top,
             flow,
         } => {
+            let function_config = match function_config {
+                Some(range) => Some(function_config_value(text, range)?),
+                None => None,
+            };
             let (mut edits, mut reports) = match config_for(overrides, function_config.as_ref()) {
-                Ok(config) => process_all(&text, &items, op, &config),
+                Ok(config) => process_all(text, &items, op, &config, json),
                 Err(e) => (Vec::new(), vec![config_report(&e)]),
             };
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             if !reports.is_empty() {
                 reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
-                edits.push(results_edit(&text, &reports, results_entry, top, flow));
+                edits.push(results_edit(text, &reports, results_entry, top, flow));
             }
             Ok(Output {
-                text: splice(&text, edits),
+                text: splice(text, edits),
                 reports,
                 failed,
                 resource_list: true,
@@ -82,6 +90,19 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
 }
 
 type Edit = (std::ops::Range<usize>, String);
+
+/// What the ResourceList's `functionConfig` means.
+fn function_config_value(text: &str, range: std::ops::Range<usize>) -> Result<Value, RunError> {
+    let column = crate::text::column(text, range.start);
+    let padded = format!("{}{}", " ".repeat(column), &text[range]);
+    let docs = tree::parse(&padded).map_err(|e| RunError::FunctionConfig(e.to_string()))?;
+    match docs.into_iter().next().flatten() {
+        None => Ok(Value::Null),
+        Some(root) => Resolver::new(&root)
+            .value(&root)
+            .map_err(|e| RunError::FunctionConfig(e.to_string())),
+    }
+}
 
 fn config_for(
     overrides: &Overrides,
@@ -107,26 +128,18 @@ fn process_all(
     objects: &[Located],
     op: Operation,
     config: &Config,
+    json: bool,
 ) -> (Vec<Edit>, Vec<Report>) {
     let mut reports = Vec::new();
     let mut edits = Vec::new();
     let (mut workloads, mut touched) = (0, 0);
     for obj in objects {
-        let Some(object_text) = text.get(obj.range.clone()) else {
-            reports.push(Report {
-                object: ObjectRef::of(&obj.value),
-                severity: Severity::Error,
-                field: None,
-                message: "internal: could not cut this object out of the YAML text; please report this input".into(),
-            });
-            continue;
-        };
-        let outcome = object::process(&obj.value, object_text, obj.column, op, config);
+        let outcome = object::process(text, obj, op, config, json);
         workloads += usize::from(outcome.is_workload);
         touched += usize::from(outcome.touched);
         reports.extend(outcome.reports);
         if let Some(new_text) = outcome.text {
-            edits.push((obj.range.clone(), new_text));
+            edits.push((obj.range(), new_text));
         }
     }
     if op == Operation::Convert && touched == 0 && workloads > 0 {
@@ -147,20 +160,7 @@ fn process_all(
     (edits, reports)
 }
 
-/// Replaces ranges of `text` (in order, not overlapping).
-fn splice(text: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|(r, _)| r.start);
-    let mut out =
-        String::with_capacity(text.len() + edits.iter().map(|(_, t)| t.len()).sum::<usize>());
-    let mut at = 0;
-    for (range, new_text) in edits {
-        out.push_str(&text[at..range.start]);
-        out.push_str(&new_text);
-        at = range.end;
-    }
-    out.push_str(&text[at..]);
-    out
-}
+use crate::text::splice;
 
 /// The edit that puts the results into the ResourceList: it replaces an existing `results`
 /// entry, or is appended as the last entry of the top mapping. Either way the line structure

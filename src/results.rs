@@ -56,7 +56,7 @@ pub fn block_entry(reports: &[Report]) -> String {
 /// `results: [...]` on one line, for a ResourceList written in flow style (JSON).
 pub fn flow_entry(reports: &[Report]) -> String {
     let list = Value::Array(reports.iter().map(to_value).collect());
-    format!("\"results\": {}", emit::inline(&list))
+    format!("\"results\": {list}")
 }
 
 /// The stderr line for a report.
