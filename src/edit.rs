@@ -201,12 +201,12 @@ impl<'t> Editor<'t> {
         let cmd_text = want
             .command
             .as_ref()
-            .map(|_| self.list(node, cmd_style, items))
+            .map(|_| self.list(node, cmd_style, args_style, items))
             .transpose()?;
         let args_text = want
             .args
             .as_ref()
-            .map(|_| self.list(node, args_style, args_items))
+            .map(|_| self.list(node, args_style, cmd_style, args_items))
             .transpose()?;
         self.set(node, "command", cmd_text, &["image", "name"])?;
         self.set(node, "args", args_text, &["command", "image", "name"])
@@ -217,11 +217,16 @@ impl<'t> Editor<'t> {
         &mut self,
         map: &Node,
         like: Option<&Node>,
+        other: Option<&Node>,
         items: Vec<Item<'_>>,
     ) -> Result<String, EditError> {
         let flow = like.is_some_and(Node::is_flow) || map.is_flow();
         if flow && items.iter().all(|i| self.flow_text(i).is_some()) {
-            let (lead, sep, trail) = like
+            // Separators come from a flow list with at least two items: this one, or else
+            // the other of command/args (a one-item list shows none).
+            let has_sep = |n: &&Node| n.is_flow() && n.items().is_some_and(|i| i.len() >= 2);
+            let source = like.filter(has_sep).or(other.filter(has_sep)).or(like);
+            let (lead, sep, trail) = source
                 .map_or((String::new(), ", ".to_string(), String::new()), |n| {
                     flow_style(self.text, n)
                 });
@@ -451,19 +456,18 @@ impl<'t> Editor<'t> {
         };
         let end = self.value_end(k, v);
         if *flow {
-            let rest = &self.text[end..map.end - 1];
-            let comma = rest.find(',').map(|c| end + c + 1);
-            let range = match comma {
-                Some(c) => k.start..c + (self.text[c..].len() - self.text[c..].trim_start().len()),
-                None => {
-                    let before = self.text[map.start + 1..k.start].trim_end();
-                    let from = if before.ends_with(',') {
-                        map.start + 1 + before.len() - 1
-                    } else {
-                        k.start
-                    };
-                    from..end
+            // Take the separator before the entry, or after it when it is the first, so that
+            // removing several entries never leaves a stray comma.
+            let pos = entries.iter().position(|(key, _)| std::ptr::eq(key, k));
+            let range = match pos {
+                Some(p) if p > 0 => {
+                    let (pk, pv) = &entries[p - 1];
+                    entry_end_at(self.text, pk, pv)..end
                 }
+                _ => match entries.get(1) {
+                    Some((next, _)) => k.start..next.start,
+                    None => k.start..end,
+                },
             };
             self.edits.push((range, String::new()));
             return Ok(());
@@ -641,6 +645,11 @@ fn dash_column(text: &str, seq: &Node) -> usize {
         Some(at) if before[at + 1..].trim().is_empty() => at,
         _ => column(text, seq.start),
     }
+}
+
+/// Where a flow entry's text ends.
+fn entry_end_at(text: &str, k: &Node, v: &Node) -> usize {
+    crate::yaml::tree::entry_end(text, k, v)
 }
 
 /// `- ` and a generated mapping or scalar, as a block list item at `col`.

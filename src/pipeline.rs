@@ -45,7 +45,16 @@ pub struct Output {
 
 /// Runs `op` over the input bytes.
 pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
-    let text = source::text(input)?;
+    let full = source::text(input)?;
+    // A byte order mark is not YAML content: read without it, write it back.
+    let text = full.strip_prefix('\u{feff}').unwrap_or(full);
+    let bom = &full[..full.len() - text.len()];
+    let mut output = run_text(text, op, overrides)?;
+    output.text.insert_str(0, bom);
+    Ok(output)
+}
+
+fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
     let json = source::is_json(text);
     match source::locate(text)? {
         Input::Stream { objects } => {

@@ -199,7 +199,7 @@ impl<'t> Scanner<'t> {
         }
         self.owner = Some((doc_index, None));
         self.note_anchor(&event, start);
-        let flow = self.text[start..].starts_with('{');
+        let flow = span.end.index() > span.start.index();
         let mut doc = Document {
             number: doc_index,
             root: Found {
@@ -223,7 +223,7 @@ impl<'t> Scanner<'t> {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 last_end = if flow {
-                    self.offsets.byte(key_span.end.index())
+                    self.offsets.byte(key_span.start.index()) + 1
                 } else {
                     last_end
                 };
@@ -281,13 +281,13 @@ impl<'t> Scanner<'t> {
     ) -> Result<(Vec<Found>, usize), SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
-        let flow = self.text[start..].starts_with('[');
+        let flow = span.end.index() > span.start.index();
         let mut items = Vec::new();
         loop {
             let (event, span) = self.next()?;
             if matches!(event, Event::SequenceEnd) {
                 let end = if flow {
-                    self.offsets.byte(span.end.index())
+                    self.offsets.byte(span.start.index()) + 1
                 } else {
                     items.last().map_or(start, |f: &Found| f.range.end)
                 };
@@ -343,14 +343,14 @@ impl<'t> Scanner<'t> {
     ) -> Result<usize, SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
-        let flow = self.text[start..].starts_with('{');
+        let flow = span.end.index() > span.start.index();
         let mut seen: Vec<String> = Vec::new();
         let mut last_end = start;
         loop {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 return Ok(if flow {
-                    self.offsets.byte(key_span.end.index())
+                    self.offsets.byte(key_span.start.index()) + 1
                 } else {
                     last_end
                 });
@@ -505,14 +505,14 @@ impl<'t> Scanner<'t> {
             Event::Alias(_) => Ok(self.offsets.byte(span.end.index())),
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 let is_map = matches!(event, Event::MappingStart(..));
-                let flow = self.text[start..].starts_with(['[', '{']);
+                let flow = span.end.index() > span.start.index();
                 let mut last_end = start;
                 let mut value_next = false;
                 loop {
                     let (child, child_span) = self.next()?;
                     if matches!(child, Event::SequenceEnd | Event::MappingEnd) {
                         return Ok(if flow {
-                            self.offsets.byte(child_span.end.index())
+                            self.offsets.byte(child_span.start.index()) + 1
                         } else {
                             last_end
                         });

@@ -237,13 +237,13 @@ impl<'t> Builder<'t> {
                 body: Body::Alias(id),
             }),
             Event::SequenceStart(anchor, tag) => {
-                let flow = self.text[start..].starts_with('[');
+                let flow = span.end.index() > span.start.index();
                 let mut items = Vec::new();
                 let end = loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break if flow {
-                            self.offsets.byte(span.end.index())
+                            self.offsets.byte(span.start.index()) + 1
                         } else {
                             items.last().map_or(start, |n: &Node| n.end)
                         };
@@ -260,13 +260,13 @@ impl<'t> Builder<'t> {
                 })
             }
             Event::MappingStart(anchor, tag) => {
-                let flow = self.text[start..].starts_with('{');
+                let flow = span.end.index() > span.start.index();
                 let mut entries = Vec::new();
                 let end = loop {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::MappingEnd) {
                         break if flow {
-                            self.offsets.byte(span.end.index())
+                            self.offsets.byte(span.start.index()) + 1
                         } else {
                             entries
                                 .last()
