@@ -92,6 +92,16 @@ bins_for() {
         env "$var=${ARM64_LINKER:-rust-lld}" TARGET="$target" \
             "$REPO/.ci/build-static.sh" --out "$dir/out" >&2
     fi
+    # A binary of the wrong architecture would only fail on the node that pulls it.
+    local want machine b
+    case $target in x86_64-*) want='X86-64' ;; aarch64-*) want='AArch64' ;; esac
+    for b in kueueleuleu kueueleuleu-step; do
+        machine=$(readelf -h "$dir/out/$b" | sed -n 's/^ *Machine: *//p')
+        if [[ "$machine" != *"$want"* ]]; then
+            say "$b for $target is built for '$machine', not $want"
+            exit 1
+        fi
+    done
     printf '%s\n' "$dir"
 }
 
@@ -148,6 +158,14 @@ if [[ -n "$MULTI_OUT" ]]; then
         platform=$(platform_of "$target")
         build "$platform" "$ctx" --tag "$REF-${platform#linux/}" --manifest "$REF-list"
         report "$REF-${platform#linux/}" "$platform"
+    done
+    listed=$(buildah "${STORE[@]}" manifest inspect "$REF-list")
+    for arch in amd64 arm64; do
+        if [[ "$listed" != *"\"architecture\": \"$arch\""* ]]; then
+            say "the manifest list has no linux/$arch image:"
+            printf '%s\n' "$listed" >&2
+            exit 1
+        fi
     done
     rm -f "$MULTI_OUT"
     buildah "${STORE[@]}" manifest push --quiet --all --format oci "$REF-list" \
