@@ -21,7 +21,7 @@
 #   ARM64_LINKER       linker for aarch64-unknown-linux-musl (default: rust-lld)
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 OUT="" MULTI_OUT="" BINS=""
 
 while (($#)); do
