@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install the pinned podman and buildah (Debian packages) that build the image
-# (.ci/build-image.sh) and run it the way kpt and kustomize do (tests/e2e_image.rs).
+# (.ci/build-image.sh) and run it the way kpt and kustomize do (tests/e2e_image.rs),
+# runc (crun rejects this machine's hybrid cgroup layout), and qemu-user, which runs
+# the image's arm64 binaries in tests/image_multiarch.rs.
 #
 # Idempotent: when the pinned versions are installed it only checks them. Needs
 # root (apt-get) unless they are already there. Runs on Debian 12 (bookworm); a
@@ -16,6 +18,7 @@ PINS=(
     podman=4.3.1+ds1-8+deb12u1+b3
     buildah=1.28.2+ds1-3+deb12u1+b3
     runc=1.1.5+ds1-1+deb12u1
+    qemu-user=1:7.2+dfsg-7+deb12u18+b3
 )
 # Unversioned helpers the pinned packages need at run time here.
 EXTRA=(uidmap)
@@ -36,7 +39,7 @@ for pin in "${PINS[@]}"; do ok "$pin" || missing+=("$pin"); done
 for pkg in "${EXTRA[@]}"; do [[ -n "$(installed "$pkg")" ]] || missing+=("$pkg"); done
 
 if ((${#missing[@]} == 0)); then
-    say "present: podman $(installed podman), buildah $(installed buildah), runc $(installed runc)"
+    say "present: podman $(installed podman), buildah $(installed buildah), runc $(installed runc), qemu-user $(installed qemu-user)"
     exit 0
 fi
 if [[ "${1:-}" == "--check" ]]; then
@@ -75,4 +78,4 @@ apt-get install -y -q --no-install-recommends "${want[@]}" >&2
 for pin in "${PINS[@]}"; do
     ok "$pin" || { say "${pin%%=*}: still not at ${pin#*=}"; exit 1; }
 done
-say "installed: podman $(installed podman), buildah $(installed buildah), runc $(installed runc)"
+say "installed: podman $(installed podman), buildah $(installed buildah), runc $(installed runc), qemu-user $(installed qemu-user)"
