@@ -182,16 +182,24 @@ fn image_runs_as_nobody_as_any_uid_and_installs_the_runner() {
         assert_eq!(out.stdout, want, "as {user}");
     }
 
+    // 127: the runtime found no /bin/sh to start (not some other failure).
     let shell = env.podman(&[
         "run",
         "--rm",
+        "--network",
+        "none",
         "--entrypoint",
         "/bin/sh",
         DEFAULT_IMAGE,
         "-c",
         "true",
     ]);
-    assert_ne!(shell.code, 0, "the image has a shell:\n{}", shell.stderr);
+    assert!(
+        shell.code == 127 && shell.stderr.contains("/bin/sh: no such file"),
+        "the image has no shell: exit {}\n{}",
+        shell.code,
+        shell.stderr
+    );
 
     // The init container: `kueueleuleu-step install` into an emptyDir-like mount.
     let tmp = TempDir::new("image-install");
