@@ -37,6 +37,8 @@ pub struct ObjectRef {
     pub namespace: Option<String>,
     /// The file the object came from, as kpt/kustomize annotate it, and its index there.
     pub file: Option<(String, Option<u64>)>,
+    /// Line of the object's first byte in the input it was read from.
+    pub line: Option<usize>,
 }
 
 impl ObjectRef {
@@ -61,6 +63,7 @@ impl ObjectRef {
             name: text(&s.name).unwrap_or_default(),
             namespace: text(&s.namespace),
             file: path.map(|p| (p, index)),
+            line: None,
         }
     }
 
@@ -81,6 +84,7 @@ impl ObjectRef {
             name: s(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
             namespace: s(meta.and_then(|m| m.get("namespace"))),
             file: path.map(|p| (p, index)),
+            line: None,
         }
     }
 }
@@ -275,6 +279,7 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
     let mut outcome = Outcome::default();
     let mut full: Option<Parsed> = None;
     let mut object = ObjectRef::of_summary(&found.summary);
+    object.line = Some(first_line);
     if found.summary.needs_full_read {
         match parse_object(
             object_text,
@@ -284,7 +289,10 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
             found.range.start,
         ) {
             Ok(p) => {
-                object = ObjectRef::of(&p.value);
+                object = ObjectRef {
+                    line: Some(first_line),
+                    ..ObjectRef::of(&p.value)
+                };
                 full = Some(p);
             }
             Err(message) => {

@@ -41,6 +41,11 @@ pub struct Output {
     pub failed: bool,
     /// Whether the input was a ResourceList (results are inside `text`).
     pub resource_list: bool,
+    /// Pods, Jobs and CronJobs seen, and how many of them were selected: a stream's caller
+    /// sums these over its inputs to tell the user when nothing was selected.
+    pub workloads: usize,
+    /// See `workloads`.
+    pub selected: usize,
 }
 
 /// Runs `op` over the input bytes.
@@ -59,13 +64,15 @@ fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, 
     match source::locate(text)? {
         Input::Stream { objects } => {
             let config = config_for(overrides, None)?;
-            let (edits, reports) = process_all(text, &objects, op, &config, json);
-            let failed = reports.iter().any(|r| r.severity == Severity::Error);
+            let done = process_all(text, &objects, op, &config, json);
+            let failed = done.reports.iter().any(|r| r.severity == Severity::Error);
             Ok(Output {
-                text: splice(text, edits),
-                reports,
+                text: splice(text, done.edits),
+                reports: done.reports,
                 failed,
                 resource_list: false,
+                workloads: done.workloads,
+                selected: done.selected,
             })
         }
         Input::ResourceList {
@@ -79,10 +86,17 @@ fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, 
                 Some(range) => Some(function_config_value(text, range)?),
                 None => None,
             };
-            let (mut edits, mut reports) = match config_for(overrides, function_config.as_ref()) {
+            let done = match config_for(overrides, function_config.as_ref()) {
                 Ok(config) => process_all(text, &items, op, &config, json),
-                Err(e) => (Vec::new(), vec![config_report(&e)]),
+                Err(e) => Processed {
+                    reports: vec![config_report(&e)],
+                    ..Processed::default()
+                },
             };
+            let (mut edits, mut reports) = (done.edits, done.reports);
+            if op == Operation::Convert && done.selected == 0 && done.workloads > 0 {
+                reports.push(nothing_selected(done.workloads));
+            }
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             if !reports.is_empty() {
                 reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
@@ -93,6 +107,8 @@ fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, 
                 reports,
                 failed,
                 resource_list: true,
+                workloads: done.workloads,
+                selected: done.selected,
             })
         }
     }
@@ -131,6 +147,29 @@ fn config_report(e: &ConfigError) -> Report {
     }
 }
 
+/// What processing every object gave.
+#[derive(Default)]
+struct Processed {
+    edits: Vec<Edit>,
+    reports: Vec<Report>,
+    workloads: usize,
+    selected: usize,
+}
+
+/// The info report telling the user that nothing was selected, and how to select.
+pub fn nothing_selected(workloads: usize) -> Report {
+    Report {
+        object: ObjectRef::default(),
+        severity: Severity::Info,
+        field: None,
+        message: format!(
+            "{workloads} Pod/Job/CronJob object(s) were left as they are: none is annotated \
+             `{ANNOTATION}: \"true\"`; annotate the ones to convert, or convert all of them \
+             with --all (selectAll: true in the function config)"
+        ),
+    }
+}
+
 /// The text edits for every object, or none at all when any object has an error.
 fn process_all(
     text: &str,
@@ -138,35 +177,21 @@ fn process_all(
     op: Operation,
     config: &Config,
     json: bool,
-) -> (Vec<Edit>, Vec<Report>) {
-    let mut reports = Vec::new();
-    let mut edits = Vec::new();
-    let (mut workloads, mut touched) = (0, 0);
+) -> Processed {
+    let mut done = Processed::default();
     for obj in objects {
         let outcome = object::process(text, obj, op, config, json);
-        workloads += usize::from(outcome.is_workload);
-        touched += usize::from(outcome.touched);
-        reports.extend(outcome.reports);
+        done.workloads += usize::from(outcome.is_workload);
+        done.selected += usize::from(outcome.touched);
+        done.reports.extend(outcome.reports);
         if let Some(new_text) = outcome.text {
-            edits.push((obj.range(), new_text));
+            done.edits.push((obj.range(), new_text));
         }
     }
-    if op == Operation::Convert && touched == 0 && workloads > 0 {
-        reports.push(Report {
-            object: ObjectRef::default(),
-            severity: Severity::Info,
-            field: None,
-            message: format!(
-                "{workloads} Pod/Job/CronJob object(s) were left as they are: none is annotated \
-                 `{ANNOTATION}: \"true\"`; annotate the ones to convert, or convert all of them \
-                 with --all (selectAll: true in the function config)"
-            ),
-        });
+    if done.reports.iter().any(|r| r.severity == Severity::Error) {
+        done.edits.clear();
     }
-    if reports.iter().any(|r| r.severity == Severity::Error) {
-        edits.clear();
-    }
-    (edits, reports)
+    done
 }
 
 use crate::text::splice;
