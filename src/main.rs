@@ -128,31 +128,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     // All or nothing across inputs too: when any object failed, every input is written back
     // as it came (a ResourceList's own output carries the error results).
-    let mut out = Vec::new();
-    for (source, output) in gathered.sources.iter().zip(&outputs) {
-        let text: &[u8] = if failed && !output.resource_list {
-            &source.bytes
-        } else {
-            output.text.as_bytes()
-        };
-        if !out.is_empty() {
-            if !out.ends_with(b"\n") {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(b"---\n");
-        }
-        out.extend_from_slice(text);
-    }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&out)
+    let stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    write_all(&mut stdout, &gathered.sources, &outputs, failed)
         .and_then(|()| stdout.flush())
-        .context("writing the output (nothing after this point reached its reader)")?;
+        .context("writing the output (what was not written did not reach its reader)")?;
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes every input's output, `---` between inputs. When any object failed, stream inputs
+/// are written back as they came (a ResourceList's own output carries the error results).
+fn write_all(
+    w: &mut impl Write,
+    sources: &[input::Source],
+    outputs: &[pipeline::Output<'_>],
+    failed: bool,
+) -> std::io::Result<()> {
+    let mut line_open = false;
+    for (i, (source, output)) in sources.iter().zip(outputs).enumerate() {
+        if i > 0 {
+            if line_open {
+                w.write_all(b"\n")?;
+            }
+            w.write_all(b"---\n")?;
+        }
+        if failed && !output.resource_list {
+            w.write_all(&source.bytes)?;
+            line_open = !source.bytes.is_empty() && !source.bytes.ends_with(b"\n");
+        } else {
+            output.write_to(w)?;
+            line_open = !output.ends_with_newline();
+        }
+    }
+    Ok(())
 }
 
 fn read_config(path: &Path) -> Result<serde_json::Value> {

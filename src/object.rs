@@ -7,7 +7,7 @@ use crate::convert::{self, Finding, Plan, Severity};
 use crate::edit;
 use crate::protocol;
 use crate::source::Located;
-use crate::yaml::scan::{Scalar, Summary};
+use crate::yaml::scan::{Scalar, Summary, WANTED_ANNOTATIONS};
 use crate::yaml::tree::{self, Body, Node};
 use crate::yaml::value::Resolver;
 use serde_json::Value;
@@ -43,14 +43,11 @@ pub struct ObjectRef {
 
 impl ObjectRef {
     /// The identity the scan read; missing parts stay empty.
-    pub fn of_summary(s: &Summary) -> ObjectRef {
-        let text = |v: &Option<Scalar>| v.as_ref().map(|s| s.text.clone());
+    pub fn of_summary(s: &Summary<'_>) -> ObjectRef {
+        let text = |v: &Option<Scalar<'_>>| v.as_ref().map(|s| s.text.to_string());
         let ann = |k: &str| {
-            s.annotations
-                .iter()
-                .rev()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.text.clone())
+            let at = WANTED_ANNOTATIONS.iter().position(|w| *w == k)?;
+            s.annotations[at].as_ref().map(|v| v.text.to_string())
         };
         let path =
             ann("config.kubernetes.io/path").or_else(|| ann("internal.config.kubernetes.io/path"));
@@ -149,7 +146,7 @@ enum Annotation {
     Other(Value),
 }
 
-fn annotation_of(summary: &Summary, full: Option<&Value>) -> Annotation {
+fn annotation_of(summary: &Summary<'_>, full: Option<&Value>) -> Annotation {
     if let Some(value) = full {
         return match value
             .pointer("/metadata/annotations")
@@ -160,24 +157,15 @@ fn annotation_of(summary: &Summary, full: Option<&Value>) -> Annotation {
             Some(other) => Annotation::Other(other.clone()),
         };
     }
-    match summary
-        .annotations
-        .iter()
-        .rev()
-        .find(|(k, _)| k == ANNOTATION)
-    {
+    // The selection annotation is the first of WANTED_ANNOTATIONS.
+    match &summary.annotations[0] {
         None => Annotation::Absent,
-        Some((_, Scalar { text, plain: false })) if text == "true" => Annotation::True,
-        Some((_, Scalar { text, plain: true }))
-            if matches!(
-                text.as_str(),
-                "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-            ) =>
-        {
-            Annotation::Other(Value::Bool(text.eq_ignore_ascii_case("true")))
-        }
-        Some((_, Scalar { text, .. })) if text == "true" => Annotation::True,
-        Some((_, s)) => Annotation::Other(Value::String(s.text.clone())),
+        Some(Scalar { text, plain }) => match (text.as_ref(), plain) {
+            ("true", false) => Annotation::True,
+            ("true" | "True" | "TRUE", true) => Annotation::Other(Value::Bool(true)),
+            ("false" | "False" | "FALSE", true) => Annotation::Other(Value::Bool(false)),
+            (other, _) => Annotation::Other(Value::String(other.to_string())),
+        },
     }
 }
 

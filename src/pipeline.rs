@@ -30,11 +30,14 @@ pub enum RunError {
     FunctionConfig(String),
 }
 
-/// What a run produced.
+/// What a run produced: the input and the edits to make to it. Written out piece by piece,
+/// so that a large stream is never held twice in memory.
 #[derive(Debug)]
-pub struct Output {
-    /// The full output document(s): always every object that came in.
-    pub text: String,
+pub struct Output<'a> {
+    /// The input, byte order mark included.
+    input: &'a str,
+    /// Replacements in the input, in order and not overlapping.
+    edits: Vec<Edit>,
     /// Everything worth telling, errors first in a ResourceList.
     pub reports: Vec<Report>,
     /// Whether any error was reported (exit status 1).
@@ -48,18 +51,49 @@ pub struct Output {
     pub selected: usize,
 }
 
+impl Output<'_> {
+    /// The whole output: always every object that came in.
+    pub fn text(&self) -> String {
+        let mut out = Vec::with_capacity(self.input.len());
+        self.write_to(&mut out).expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("edits of UTF-8 text are UTF-8")
+    }
+
+    /// Writes the output: unchanged text straight from the input, edited objects in between.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut at = 0;
+        for (range, new_text) in &self.edits {
+            w.write_all(self.input[at..range.start].as_bytes())?;
+            w.write_all(new_text.as_bytes())?;
+            at = range.end;
+        }
+        w.write_all(self.input[at..].as_bytes())
+    }
+
+    /// Whether the output ends a line (so the next document can follow directly).
+    pub fn ends_with_newline(&self) -> bool {
+        match self.edits.last() {
+            Some((range, new_text)) if range.end == self.input.len() => new_text.ends_with('\n'),
+            _ => self.input.ends_with('\n'),
+        }
+    }
+}
+
 /// Runs `op` over the input bytes.
-pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
+pub fn run<'a>(input: &'a [u8], op: Operation, overrides: &Overrides) -> Result<Output<'a>, RunError> {
     let full = source::text(input)?;
     // A byte order mark is not YAML content: read without it, write it back.
     let text = full.strip_prefix('\u{feff}').unwrap_or(full);
-    let bom = &full[..full.len() - text.len()];
+    let bom = full.len() - text.len();
     let mut output = run_text(text, op, overrides)?;
-    output.text.insert_str(0, bom);
+    output.input = full;
+    for (range, _) in &mut output.edits {
+        *range = range.start + bom..range.end + bom;
+    }
     Ok(output)
 }
 
-fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
+fn run_text<'a>(text: &'a str, op: Operation, overrides: &Overrides) -> Result<Output<'a>, RunError> {
     let json = source::is_json(text);
     match source::locate(text)? {
         Input::Stream { objects } => {
@@ -67,7 +101,8 @@ fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, 
             let done = process_all(text, &objects, op, &config, json);
             let failed = done.reports.iter().any(|r| r.severity == Severity::Error);
             Ok(Output {
-                text: splice(text, done.edits),
+                input: text,
+                edits: ordered(done.edits),
                 reports: done.reports,
                 failed,
                 resource_list: false,
@@ -103,7 +138,8 @@ fn run_text(text: &str, op: Operation, overrides: &Overrides) -> Result<Output, 
                 edits.push(results_edit(text, &reports, results_entry, top, flow));
             }
             Ok(Output {
-                text: splice(text, edits),
+                input: text,
+                edits: ordered(edits),
                 reports,
                 failed,
                 resource_list: true,
@@ -194,7 +230,11 @@ fn process_all(
     done
 }
 
-use crate::text::splice;
+/// Edits sorted by position; objects never overlap, and results come after the last one.
+fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    edits
+}
 
 /// The edit that puts the results into the ResourceList: it replaces an existing `results`
 /// entry, or is appended as the last entry of the top mapping. Either way the line structure

@@ -6,6 +6,7 @@
 use super::offsets::Offsets;
 use super::tree::SyntaxError;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -13,8 +14,9 @@ use std::ops::Range;
 /// hostile input must not overflow the stack.
 pub const MAX_DEPTH: usize = 256;
 
-/// Annotations selection and results need; everything else is skipped unread.
-pub const WANTED_ANNOTATIONS: &[&str] = &[
+/// Annotations selection and results need (the selection annotation first); everything
+/// else is skipped unread.
+pub const WANTED_ANNOTATIONS: [&str; 5] = [
     "kueueleuleu.io/sequential",
     "config.kubernetes.io/path",
     "config.kubernetes.io/index",
@@ -24,26 +26,26 @@ pub const WANTED_ANNOTATIONS: &[&str] = &[
 
 /// A scalar read during the scan, with how it was written (a bare `true` is not `"true"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scalar {
-    /// The value.
-    pub text: String,
+pub struct Scalar<'t> {
+    /// The value (borrowed from the input unless escapes or folding changed it).
+    pub text: Cow<'t, str>,
     /// Unquoted: may be a boolean, a number or null rather than a string.
     pub plain: bool,
 }
 
 /// What selecting and naming an object takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct Summary<'t> {
     /// Top-level `apiVersion`, when a scalar.
-    pub api_version: Option<Scalar>,
+    pub api_version: Option<Scalar<'t>>,
     /// Top-level `kind`, when a scalar.
-    pub kind: Option<Scalar>,
+    pub kind: Option<Scalar<'t>>,
     /// `metadata.name`.
-    pub name: Option<Scalar>,
+    pub name: Option<Scalar<'t>>,
     /// `metadata.namespace`.
-    pub namespace: Option<Scalar>,
-    /// The [`WANTED_ANNOTATIONS`] present, in order of appearance.
-    pub annotations: Vec<(String, Scalar)>,
+    pub namespace: Option<Scalar<'t>>,
+    /// The [`WANTED_ANNOTATIONS`] present, by their position in that list.
+    pub annotations: [Option<Scalar<'t>>; WANTED_ANNOTATIONS.len()],
     /// An alias, merge key, tag or repeated key on the path to these fields: only a full
     /// read of the object says what they are.
     pub needs_full_read: bool,
@@ -51,7 +53,7 @@ pub struct Summary {
 
 /// One mapping of the input that is (or may be) a Kubernetes object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub struct Found<'t> {
     /// Bytes of the node's content.
     pub range: Range<usize>,
     /// 1-based line where it starts.
@@ -61,7 +63,7 @@ pub struct Found {
     /// What a non-mapping node is, for messages.
     pub shape: &'static str,
     /// Read when it is a mapping.
-    pub summary: Summary,
+    pub summary: Summary<'t>,
     /// Byte offsets of anchored nodes in it that other objects refer to by alias.
     pub exported_anchors: Vec<usize>,
     /// Whether it refers by alias to an anchor defined outside it.
@@ -70,13 +72,13 @@ pub struct Found {
 
 /// A top-level document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document {
+pub struct Document<'t> {
     /// 1-based position among all documents of the input, empty ones included.
     pub number: usize,
     /// The document's root.
-    pub root: Found,
+    pub root: Found<'t>,
     /// When the root maps `items` to a list: each item.
-    pub items: Option<Vec<Found>>,
+    pub items: Option<Vec<Found<'t>>>,
     /// When `items` is there but not a list: what it is.
     pub items_shape: Option<&'static str>,
     /// `functionConfig`'s value, when present.
@@ -88,7 +90,7 @@ pub struct Document {
 }
 
 /// Every non-empty document of `text`, in order.
-pub fn scan(text: &str) -> Result<Vec<Document>, SyntaxError> {
+pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
     let mut s = Scanner {
         parser: Parser::new_from_str(text),
         offsets: Offsets::new(text),
@@ -167,7 +169,7 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    fn document(&mut self, event: Event<'t>, span: Span) -> Result<Option<Document>, SyntaxError> {
+    fn document(&mut self, event: Event<'t>, span: Span) -> Result<Option<Document<'t>>, SyntaxError> {
         let doc_index = self.doc;
         let line = span.start.line();
         let start = self.offsets.byte(span.start.index());
@@ -278,7 +280,7 @@ impl<'t> Scanner<'t> {
         event: Event<'t>,
         span: Span,
         doc_index: usize,
-    ) -> Result<(Vec<Found>, usize), SyntaxError> {
+    ) -> Result<(Vec<Found<'t>>, usize), SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         let flow = span.end.index() > span.start.index();
@@ -289,7 +291,7 @@ impl<'t> Scanner<'t> {
                 let end = if flow {
                     self.offsets.byte(span.start.index()) + 1
                 } else {
-                    items.last().map_or(start, |f: &Found| f.range.end)
+                    items.last().map_or(start, |f: &Found<'t>| f.range.end)
                 };
                 return Ok((items, end));
             }
@@ -300,7 +302,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Reads one object's summary and finds where it ends.
-    fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found, SyntaxError> {
+    fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found<'t>, SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         let line = span.start.line();
         if !matches!(event, Event::MappingStart(..)) {
@@ -337,7 +339,7 @@ impl<'t> Scanner<'t> {
         &mut self,
         event: Event<'t>,
         span: Span,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         depth: usize,
         level: Level,
     ) -> Result<usize, SyntaxError> {
@@ -387,11 +389,9 @@ impl<'t> Scanner<'t> {
                     self.skip(value, value_span, depth + 1)?
                 }
                 (Level::Annotations, Some(key)) if WANTED_ANNOTATIONS.contains(&key) => {
-                    let key = key.to_string();
+                    let at = WANTED_ANNOTATIONS.iter().position(|w| *w == key).unwrap_or(0);
                     let (scalar, end) = self.scalar(value, value_span, summary, depth + 1)?;
-                    if let Some(s) = scalar {
-                        summary.annotations.push((key, s));
-                    }
+                    summary.annotations[at] = scalar;
                     end
                 }
                 _ => self.skip(value, value_span, depth + 1)?,
@@ -406,7 +406,7 @@ impl<'t> Scanner<'t> {
         field: &str,
         value: Event<'t>,
         span: Span,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         depth: usize,
     ) -> Result<usize, SyntaxError> {
         match field {
@@ -434,7 +434,7 @@ impl<'t> Scanner<'t> {
     fn key_name(
         &self,
         key: &Event<'t>,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         seen: &mut Vec<String>,
     ) -> Option<String> {
         match key {
@@ -460,14 +460,14 @@ impl<'t> Scanner<'t> {
         &mut self,
         event: Event<'t>,
         span: Span,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         depth: usize,
-    ) -> Result<(Option<Scalar>, usize), SyntaxError> {
+    ) -> Result<(Option<Scalar<'t>>, usize), SyntaxError> {
         let scalar = match &event {
             Event::Scalar(text, style, anchor, tag) => {
                 summary.needs_full_read |= *anchor != 0 || tag.is_some();
                 Some(Scalar {
-                    text: text.to_string(),
+                    text: text.clone(),
                     plain: *style == ScalarStyle::Plain,
                 })
             }
@@ -563,7 +563,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Marks objects whose anchors are used by other objects, and objects using them.
-    fn link_aliases(&self, docs: &mut [Document]) {
+    fn link_aliases(&self, docs: &mut [Document<'t>]) {
         for &(doc, id, user) in &self.aliases {
             let Some(&(definer, offset)) = self.anchors.get(&(doc, id)) else {
                 continue;
@@ -581,7 +581,7 @@ impl<'t> Scanner<'t> {
     }
 }
 
-fn found_mut(docs: &mut [Document], owner: Owner) -> Option<&mut Found> {
+fn found_mut<'d, 't>(docs: &'d mut [Document<'t>], owner: Owner) -> Option<&'d mut Found<'t>> {
     // Documents without content are not in `docs`; match by the recorded document number.
     let doc = docs.iter_mut().find(|d| d.number == owner.0)?;
     match owner.1 {
