@@ -55,7 +55,8 @@ impl Output<'_> {
     /// The whole output: always every object that came in.
     pub fn text(&self) -> String {
         let mut out = Vec::with_capacity(self.input.len());
-        self.write_to(&mut out).expect("writing to memory cannot fail");
+        self.write_to(&mut out)
+            .expect("writing to memory cannot fail");
         String::from_utf8(out).expect("edits of UTF-8 text are UTF-8")
     }
 
@@ -80,7 +81,11 @@ impl Output<'_> {
 }
 
 /// Runs `op` over the input bytes.
-pub fn run<'a>(input: &'a [u8], op: Operation, overrides: &Overrides) -> Result<Output<'a>, RunError> {
+pub fn run<'a>(
+    input: &'a [u8],
+    op: Operation,
+    overrides: &Overrides,
+) -> Result<Output<'a>, RunError> {
     let full = source::text(input)?;
     // A byte order mark is not YAML content: read without it, write it back.
     let text = full.strip_prefix('\u{feff}').unwrap_or(full);
@@ -93,7 +98,11 @@ pub fn run<'a>(input: &'a [u8], op: Operation, overrides: &Overrides) -> Result<
     Ok(output)
 }
 
-fn run_text<'a>(text: &'a str, op: Operation, overrides: &Overrides) -> Result<Output<'a>, RunError> {
+fn run_text<'a>(
+    text: &'a str,
+    op: Operation,
+    overrides: &Overrides,
+) -> Result<Output<'a>, RunError> {
     let json = source::is_json(text);
     match source::locate(text)? {
         Input::Stream { objects } => {
@@ -221,7 +230,7 @@ fn process_all(
         done.selected += usize::from(outcome.touched);
         done.reports.extend(outcome.reports);
         if let Some(new_text) = outcome.text {
-            done.edits.push((obj.range(), new_text));
+            done.edits.push((obj.range.clone(), new_text));
         }
     }
     if done.reports.iter().any(|r| r.severity == Severity::Error) {

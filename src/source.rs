@@ -58,21 +58,8 @@ pub enum InputError {
     NoObjects,
 }
 
-/// One object of the input and where its text is.
-#[derive(Debug, Clone)]
-pub struct Located<'t> {
-    /// Where its text is and what selecting it takes.
-    pub found: Found<'t>,
-    /// Column of the first byte: the object is re-indented by this much when cut out.
-    pub column: usize,
-}
-
-impl Located<'_> {
-    /// Where its text is in the input; only this span is ever rewritten.
-    pub fn range(&self) -> Range<usize> {
-        self.found.range.clone()
-    }
-}
+/// One object of the input, where its text is and what selecting it takes.
+pub type Located<'t> = Found<'t>;
 
 /// What the input is.
 #[derive(Debug)]
@@ -120,7 +107,10 @@ pub fn is_json(text: &str) -> bool {
         .starts_with(['{', '['])
 }
 
-fn str_of<'f>(f: &'f Found<'_>, pick: fn(&'f scan::Summary<'_>) -> &'f Option<scan::Scalar<'f>>) -> &'f str {
+fn str_of<'f>(
+    f: &'f Found<'_>,
+    pick: fn(&'f scan::Summary<'_>) -> &'f Option<scan::Scalar<'f>>,
+) -> &'f str {
     pick(&f.summary).as_ref().map_or("", |s| s.text.as_ref())
 }
 
@@ -178,10 +168,9 @@ pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
             }
             objects.extend(located(text, doc.items.unwrap_or_default(), "List")?);
         } else {
-            let column = crate::text::column(text, doc.root.range.start);
             let mut found = doc.root;
             found.range.end = with_trailing_comment(text, found.range.end);
-            objects.push(Located { found, column });
+            objects.push(found);
         }
     }
     if objects.is_empty() {
@@ -207,9 +196,8 @@ fn located<'t>(
                     found: found.shape,
                 });
             }
-            let column = crate::text::column(text, found.range.start);
             found.range.end = with_trailing_comment(text, found.range.end);
-            Ok(Located { found, column })
+            Ok(found)
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 
 use super::offsets::Offsets;
 use super::tree::SyntaxError;
+use crate::text::column;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -14,15 +15,8 @@ use std::ops::Range;
 /// hostile input must not overflow the stack.
 pub const MAX_DEPTH: usize = 256;
 
-/// Annotations selection and results need (the selection annotation first); everything
-/// else is skipped unread.
-pub const WANTED_ANNOTATIONS: [&str; 5] = [
-    "kueueleuleu.io/sequential",
-    "config.kubernetes.io/path",
-    "config.kubernetes.io/index",
-    "internal.config.kubernetes.io/path",
-    "internal.config.kubernetes.io/index",
-];
+/// The annotation that selects an object.
+pub const SELECTION: &str = "kueueleuleu.io/sequential";
 
 /// A scalar read during the scan, with how it was written (a bare `true` is not `"true"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +34,9 @@ pub struct Summary<'t> {
     pub api_version: Option<Scalar<'t>>,
     /// Top-level `kind`, when a scalar.
     pub kind: Option<Scalar<'t>>,
-    /// `metadata.name`.
-    pub name: Option<Scalar<'t>>,
-    /// `metadata.namespace`.
-    pub namespace: Option<Scalar<'t>>,
-    /// The [`WANTED_ANNOTATIONS`] present, by their position in that list.
-    pub annotations: [Option<Scalar<'t>>; WANTED_ANNOTATIONS.len()],
+    /// The selection annotation's value. Names and the other annotations are read again
+    /// only for objects that get a report, so that copied objects cost almost nothing.
+    pub selection: Option<Scalar<'t>>,
     /// An alias, merge key, tag or repeated key on the path to these fields: only a full
     /// read of the object says what they are.
     pub needs_full_read: bool,
@@ -56,6 +47,8 @@ pub struct Summary<'t> {
 pub struct Found<'t> {
     /// Bytes of the node's content.
     pub range: Range<usize>,
+    /// Column of its first byte: the object is indented back by this much when cut out.
+    pub column: usize,
     /// 1-based line where it starts.
     pub line: usize,
     /// Whether it is a mapping at all.
@@ -169,7 +162,11 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    fn document(&mut self, event: Event<'t>, span: Span) -> Result<Option<Document<'t>>, SyntaxError> {
+    fn document(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+    ) -> Result<Option<Document<'t>>, SyntaxError> {
         let doc_index = self.doc;
         let line = span.start.line();
         let start = self.offsets.byte(span.start.index());
@@ -185,6 +182,7 @@ impl<'t> Scanner<'t> {
                 number: doc_index,
                 root: Found {
                     range: start..end,
+                    column: column(self.text, start),
                     line,
                     is_mapping: false,
                     shape,
@@ -206,6 +204,7 @@ impl<'t> Scanner<'t> {
             number: doc_index,
             root: Found {
                 range: start..start,
+                column: column(self.text, start),
                 line,
                 is_mapping: true,
                 shape: "a mapping",
@@ -310,6 +309,7 @@ impl<'t> Scanner<'t> {
             let end = self.skip(event, span, 2)?;
             return Ok(Found {
                 range: start..end,
+                column: column(self.text, start),
                 line,
                 is_mapping: false,
                 shape,
@@ -325,6 +325,7 @@ impl<'t> Scanner<'t> {
         let end = self.summarize(event, span, &mut summary, 2, Level::Object)?;
         Ok(Found {
             range: start..end,
+            column: column(self.text, start),
             line,
             is_mapping: true,
             shape: "a mapping",
@@ -369,16 +370,6 @@ impl<'t> Scanner<'t> {
                 (Level::Object, Some(field)) => {
                     self.field(field, value, value_span, summary, depth + 1)?
                 }
-                (Level::Metadata, Some("name" | "namespace")) => {
-                    let which = name.as_deref() == Some("name");
-                    let (scalar, end) = self.scalar(value, value_span, summary, depth + 1)?;
-                    if which {
-                        summary.name = scalar;
-                    } else {
-                        summary.namespace = scalar;
-                    }
-                    end
-                }
                 (Level::Metadata, Some("annotations"))
                     if matches!(value, Event::MappingStart(..)) =>
                 {
@@ -388,10 +379,9 @@ impl<'t> Scanner<'t> {
                     summary.needs_full_read |= matches!(value, Event::Alias(_));
                     self.skip(value, value_span, depth + 1)?
                 }
-                (Level::Annotations, Some(key)) if WANTED_ANNOTATIONS.contains(&key) => {
-                    let at = WANTED_ANNOTATIONS.iter().position(|w| *w == key).unwrap_or(0);
+                (Level::Annotations, Some(SELECTION)) => {
                     let (scalar, end) = self.scalar(value, value_span, summary, depth + 1)?;
-                    summary.annotations[at] = scalar;
+                    summary.selection = scalar;
                     end
                 }
                 _ => self.skip(value, value_span, depth + 1)?,
