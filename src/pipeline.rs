@@ -64,11 +64,11 @@ impl Output<'_> {
     pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
         let mut at = 0;
         for (range, new_text) in &self.edits {
-            w.write_all(self.input[at..range.start].as_bytes())?;
+            w.write_all(&self.input.as_bytes()[at..range.start])?;
             w.write_all(new_text.as_bytes())?;
             at = range.end;
         }
-        w.write_all(self.input[at..].as_bytes())
+        w.write_all(&self.input.as_bytes()[at..])
     }
 
     /// Whether the output ends a line (so the next document can follow directly).
