@@ -123,6 +123,9 @@ impl Editor<'_> {
                 .map(|i| self.flow_text(i).unwrap_or_default())
                 .collect();
             self.note_all(&items);
+            if parts.is_empty() {
+                return Ok(" []".into());
+            }
             return Ok(format!(" [{lead}{}{trail}]", parts.join(&sep)));
         }
         let col = match like.filter(|n| !n.is_flow()) {
@@ -204,7 +207,9 @@ impl Editor<'_> {
                             && !raw.contains([',', '[', ']', '{', '}'])
                             && !raw.contains(" #")
                     }
-                    Body::Scalar(_, Style::Single | Style::Double) => single_line,
+                    // A quoted scalar may span lines: it stays valid in any flow list of the
+                    // same container, whose lines are indented alike.
+                    Body::Scalar(_, Style::Single | Style::Double) => true,
                     _ => false,
                 };
                 Some(if ok {
@@ -278,6 +283,8 @@ pub(super) fn flow_style(text: &str, node: &Node) -> (String, String, String) {
         return (String::new(), ", ".into(), String::new());
     };
     let ws = |s: &str| s.chars().all(char::is_whitespace);
+    // A trailing comma (`[a, b,]`) is part of the list's style.
+    let trail_ok = |s: &str| ws(s.trim_start().strip_prefix(',').unwrap_or(s.trim_start()));
     let lead = items.first().map_or("", |f| &text[node.start + 1..f.start]);
     let trail = items.last().map_or("", |l| &text[l.end..node.end - 1]);
     let sep = match items {
@@ -292,7 +299,7 @@ pub(super) fn flow_style(text: &str, node: &Node) -> (String, String, String) {
             String::new()
         },
         if sep_ok { sep.to_string() } else { ", ".into() },
-        if ws(trail) {
+        if trail_ok(trail) {
             trail.to_string()
         } else {
             String::new()
