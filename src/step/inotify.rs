@@ -7,8 +7,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// Events that can change a predecessor's state: `done` renamed in or deleted (a restart),
-/// `started` created, and the lock file closed by a writer (its holder exited or died).
+/// Events that can change a predecessor's state: `lock` or `done` renamed in, `done` deleted
+/// (a restart), files created, and the lock file closed by a writer (its holder exited or
+/// died).
 const MASK: u32 = libc::IN_CREATE
     | libc::IN_MOVED_TO
     | libc::IN_MOVED_FROM
@@ -35,6 +36,15 @@ impl Inotify {
         Ok(Inotify {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
         })
+    }
+
+    /// An instance watching every directory of `dirs`.
+    pub fn watching<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> io::Result<Inotify> {
+        let ino = Inotify::new()?;
+        for dir in dirs {
+            ino.watch(dir)?;
+        }
+        Ok(ino)
     }
 
     /// Watches the entries of `dir`.

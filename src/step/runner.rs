@@ -36,13 +36,10 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
     /// Runs the step to its end. Never panics and never returns before the outcome is
     /// recorded (or recording failed and was reported).
     pub fn run(&mut self, signals: &mut dyn SignalSource) -> Outcome {
-        let name = self.args.name.clone();
         if let Err(e) = self.recorder.claim() {
-            super::diag(format_args!("{name}: {e}"));
-            return Outcome {
-                exit_code: exit_code::INTERNAL,
-                record: None,
-            };
+            // Nothing can be recorded for the successors; they end after their start grace.
+            // The termination message still tells the user why.
+            return self.refused(e.to_string(), exit_code::INTERNAL);
         }
         let waited = self
             .waiter
@@ -60,25 +57,23 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
                     Some(e.to_string()),
                 ),
             },
+            Ok(WaitOutcome::Interrupted { signal }) => (
+                Reason::Terminated,
+                exit_code::SIGNAL_BASE + signal,
+                Some(signal),
+                Some(format!("not run: stopped by signal {signal} while waiting")),
+            ),
             Ok(WaitOutcome::Failed { dir, reason }) => (
                 Reason::Skipped,
                 exit_code::NOT_RUN,
                 None,
                 Some(format!("not run: predecessor {dir} ended {reason}")),
             ),
-            Ok(WaitOutcome::Lost { dir }) => (
+            Ok(other) => (
                 Reason::PredecessorLost,
                 exit_code::NOT_RUN,
                 None,
-                Some(format!(
-                    "not run: predecessor {dir} died without recording an outcome"
-                )),
-            ),
-            Ok(WaitOutcome::Interrupted { signal }) => (
-                Reason::Terminated,
-                exit_code::SIGNAL_BASE + signal,
-                Some(signal),
-                Some(format!("not run: stopped by signal {signal} while waiting")),
+                Some(format!("not run: {}", lost_message(&other))),
             ),
             Err(e) => (
                 Reason::PredecessorLost,
@@ -87,29 +82,98 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
                 Some(format!("not run: {e}")),
             ),
         };
-        if let Some(msg) = &message {
-            super::diag(format_args!("{name}: {msg}"));
-        }
-        let record = Record {
-            name: name.clone(),
-            reason,
-            exit_code: code,
-            signal,
-            started_at,
-            finished_at: self.clock.now(),
-            message,
-        };
+        let record = self.record(reason, code, signal, started_at, message);
         if let Err(e) = self.recorder.record_done(&record) {
-            super::diag(format_args!("{name}: {e}"));
+            self.say(&e.to_string());
         }
-        // Cosmetic: a read-only termination path must never fail a step.
-        if let Err(e) = self.recorder.write_termination_message(&record) {
-            super::diag(format_args!("{name}: {e}"));
-        }
+        self.write_termination_message(&record);
         Outcome {
             exit_code: code,
             record: Some(record),
         }
+    }
+
+    /// Ends the step without waiting or running, because the runner cannot do its job (a
+    /// command line it must refuse, signal handling that cannot be set up). The outcome is
+    /// still recorded when the run directory can be claimed, so successors end at once
+    /// instead of waiting.
+    pub fn refuse(&mut self, why: String, code: i32) -> Outcome {
+        if let Err(e) = self.recorder.claim() {
+            self.say(&e.to_string());
+            return self.refused(why, code);
+        }
+        let now = self.clock.now();
+        let record = self.record(Reason::StartFailed, code, None, now, Some(why));
+        if let Err(e) = self.recorder.record_done(&record) {
+            self.say(&e.to_string());
+        }
+        self.write_termination_message(&record);
+        Outcome {
+            exit_code: code,
+            record: Some(record),
+        }
+    }
+
+    /// The step could not claim its run directory: no record for successors, only the
+    /// diagnostic and the termination message.
+    fn refused(&mut self, why: String, code: i32) -> Outcome {
+        let now = self.clock.now();
+        let record = self.record(Reason::StartFailed, code, None, now, Some(why));
+        self.write_termination_message(&record);
+        Outcome {
+            exit_code: code,
+            record: None,
+        }
+    }
+
+    fn record(
+        &self,
+        reason: Reason,
+        exit_code: i32,
+        signal: Option<i32>,
+        started_at: std::time::SystemTime,
+        message: Option<String>,
+    ) -> Record {
+        if let Some(msg) = &message {
+            self.say(msg);
+        }
+        Record {
+            name: self.args.name.clone(),
+            reason,
+            exit_code,
+            signal,
+            started_at,
+            finished_at: self.clock.now(),
+            message,
+        }
+    }
+
+    fn write_termination_message(&mut self, record: &Record) {
+        // Cosmetic: an unwritable termination path must never fail a step.
+        if let Err(e) = self.recorder.write_termination_message(record) {
+            self.say(&e.to_string());
+        }
+    }
+
+    fn say(&self, msg: &str) {
+        super::diag(format_args!("{}: {msg}", self.args.name));
+    }
+}
+
+/// Why a predecessor counts as lost, in words a user can act on.
+fn lost_message(outcome: &WaitOutcome) -> String {
+    match outcome {
+        WaitOutcome::Lost { dir } => {
+            format!("predecessor {dir} died without recording an outcome")
+        }
+        WaitOutcome::Missing { dir } => format!(
+            "predecessor run directory {dir} does not exist: its volume is not mounted in this container"
+        ),
+        WaitOutcome::NeverStarted { dir, grace } => format!(
+            "predecessor {dir} showed no sign of life within {}s (its container never started, or could not claim its run directory)",
+            grace.as_secs_f64()
+        ),
+        other => format!("{other:?}"),
     }
 }
 
@@ -328,13 +392,51 @@ mod tests {
         };
         let mut s = step(WaitOutcome::Ready, Some(Ok(Exit::Code(0))), rec);
         let out = s.run(&mut PipeSignals::new());
-        assert_eq!(
-            out,
-            Outcome {
-                exit_code: exit_code::INTERNAL,
-                record: None
-            }
-        );
+        assert_eq!(out.exit_code, exit_code::INTERNAL);
+        assert_eq!(out.record, None);
         assert!(s.executor.ran.is_empty());
+        // The user still learns why, from the termination message.
+        let msg = &s.recorder.messages[0];
+        assert_eq!(msg.reason, Reason::StartFailed);
+        assert!(msg.message.as_deref().unwrap().contains("cannot claim"));
+    }
+
+    #[test]
+    fn missing_and_never_started_predecessors_are_lost_with_a_reason() {
+        for (wait, needle) in [
+            (WaitOutcome::Missing { dir: "/r/0".into() }, "not mounted"),
+            (
+                WaitOutcome::NeverStarted {
+                    dir: "/r/0".into(),
+                    grace: Duration::from_secs(600),
+                },
+                "within 600s",
+            ),
+        ] {
+            let mut s = step(wait, None, FakeRecorder::default());
+            assert_eq!(s.run(&mut PipeSignals::new()).exit_code, exit_code::NOT_RUN);
+            let r = &s.recorder.done[0];
+            assert_eq!(r.reason, Reason::PredecessorLost);
+            assert!(r.message.as_deref().unwrap().contains(needle), "{r:?}");
+            assert!(s.executor.ran.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_refused_step_records_its_failure_for_its_successors() {
+        let mut s = step(WaitOutcome::Ready, None, FakeRecorder::default());
+        let out = s.refuse("bad flags".into(), exit_code::USAGE);
+        assert_eq!(out.exit_code, exit_code::USAGE);
+        let r = &s.recorder.done[0];
+        assert_eq!((r.reason, r.exit_code), (Reason::StartFailed, 2));
+        assert_eq!(s.recorder.messages, s.recorder.done);
+        assert!(s.executor.ran.is_empty());
+        let rec = FakeRecorder {
+            fail_claim: true,
+            ..Default::default()
+        };
+        let mut s = step(WaitOutcome::Ready, None, rec);
+        assert_eq!(s.refuse("bad".into(), 2).record, None);
+        assert_eq!(s.recorder.messages.len(), 1);
     }
 }
