@@ -9,4 +9,5 @@ pub mod pipeline;
 pub mod protocol;
 pub mod results;
 pub mod source;
+#[cfg(target_os = "linux")]
 pub mod step;

@@ -23,6 +23,7 @@
 #![allow(dead_code)]
 
 pub mod expand;
+pub mod faults;
 pub mod pod;
 pub mod sandbox;
 
@@ -37,6 +38,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use faults::Fault;
 use pod::{Container, Pod};
 use sandbox::{Mount, Sandbox};
 
@@ -73,6 +75,8 @@ pub struct Kubelet {
     pub max_start_delay: Duration,
     /// Pause before restarting a failed container (the kubelet backs off from 10 s).
     pub restart_delay: Duration,
+    /// Injected faults ([`faults`]).
+    pub faults: Vec<Fault>,
 }
 
 impl Default for Kubelet {
@@ -92,6 +96,7 @@ impl Default for Kubelet {
             seed,
             max_start_delay: Duration::from_millis(30),
             restart_delay: Duration::from_millis(50),
+            faults: Vec::new(),
         }
     }
 }
@@ -168,6 +173,20 @@ impl ContainerState {
     /// The last finished run.
     pub fn last(&self) -> Option<&Attempt> {
         self.attempts.last()
+    }
+
+    /// The command's standard output in the last finished run: what tests compare exactly
+    /// (the runner's own diagnostics go to stderr and never mix in).
+    pub fn stdout(&self) -> String {
+        self.last()
+            .map(|a| {
+                a.logs
+                    .iter()
+                    .filter(|l| !l.stderr)
+                    .map(|l| format!("{}\n", l.text))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The text of the last finished run's log.
@@ -250,6 +269,18 @@ impl Kubelet {
                     // emptyDir is world-writable, like the kubelet makes it.
                     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777))
                         .map_err(|e| e.to_string())?;
+                    for f in &self.faults {
+                        if let Fault::TinyVolume {
+                            volume,
+                            pages,
+                            inodes,
+                            filled,
+                        } = f
+                            && *volume == v.name
+                        {
+                            faults::make_tiny_volume(&p, *pages, *inodes, *filled)?;
+                        }
+                    }
                     p
                 }
             };
@@ -359,6 +390,11 @@ fn run_container(ctx: &PodCtx, idx: usize) -> bool {
         &spec.containers[idx - spec.init_containers.len()]
     };
     let on_failure = spec.restart_policy.as_deref() == Some("OnFailure");
+    if faults::any(&ctx.kubelet.faults, |f| {
+        *f == Fault::NeverStarts(c.name.clone())
+    }) {
+        return false; // waiting forever (ErrImagePull), as far as the Pod can tell
+    }
     let mut n = 0;
     loop {
         if lock(&ctx.shared).stopping {
@@ -470,6 +506,16 @@ fn prepare(ctx: &PodCtx, c: &Container, n: usize) -> Result<(Command, PathBuf), 
     let overlay = ctx.kubelet.overlays.iter().find(|o| o.matches(&c.image));
     let mut mounts = Vec::new();
     for vm in &c.volume_mounts {
+        let faults = &ctx.kubelet.faults;
+        if faults::any(faults, |f| {
+            *f == Fault::Unmounted {
+                container: c.name.clone(),
+                volume: vm.name.clone(),
+            }
+        }) {
+            continue;
+        }
+        let forced_ro = faults::any(faults, |f| *f == Fault::ReadOnlyVolume(vm.name.clone()));
         let mut source = ctx
             .volumes
             .get(&vm.name)
@@ -484,7 +530,7 @@ fn prepare(ctx: &PodCtx, c: &Container, n: usize) -> Result<(Command, PathBuf), 
         mounts.push(Mount {
             target: PathBuf::from(&vm.mount_path),
             source,
-            read_only: vm.read_only,
+            read_only: vm.read_only || forced_ro,
         });
     }
     if let Some(o) = overlay {
@@ -555,9 +601,34 @@ fn prepare(ctx: &PodCtx, c: &Container, n: usize) -> Result<(Command, PathBuf), 
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: `enter` only makes raw syscalls on data prepared before fork.
+    let nofile = ctx.kubelet.faults.iter().find_map(|f| match f {
+        Fault::OpenFiles {
+            container,
+            soft,
+            hard,
+        } if *container == c.name => Some(libc::rlimit {
+            rlim_cur: *soft,
+            rlim_max: *hard,
+        }),
+        _ => None,
+    });
+    let killed = faults::any(&ctx.kubelet.faults, |f| {
+        *f == Fault::KilledAtStart(c.name.clone())
+    });
+    // SAFETY: `enter` and `setrlimit` only make raw syscalls on data prepared before fork.
     unsafe {
-        cmd.pre_exec(move || plan.enter());
+        cmd.pre_exec(move || {
+            plan.enter()?;
+            if killed {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+            if let Some(limit) = &nofile
+                && libc::setrlimit(libc::RLIMIT_NOFILE, limit) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
     Ok((cmd, term))
 }
@@ -785,12 +856,14 @@ impl Drop for RunningPod {
     fn drop(&mut self) {
         if self.supervisor.is_some() {
             self.kill_all();
+            faults::unmount_below(&self.dir);
         }
     }
 }
 
 impl Drop for PodRun {
     fn drop(&mut self) {
+        faults::unmount_below(&self.dir);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
