@@ -126,4 +126,36 @@ mod tests {
         assert!(names.contains(&"done".to_string()), "{names:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// Not a test: `bench/step_wait_cost.sh` runs it. What releasing an inotify instance
+    /// costs the caller: a plain `close` (which waits for an RCU grace period) against
+    /// handing it to a short-lived thread (what the waiter does).
+    #[test]
+    #[ignore = "measurement; run bench/step_wait_cost.sh"]
+    fn inotify_release_cost() {
+        use std::time::{Duration, Instant};
+        let dir = crate::step::test_support::fresh_dir("inotify-cost");
+        let median = |mut v: Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (mut sync, mut background) = (Vec::new(), Vec::new());
+        for _ in 0..40 {
+            let ino = Inotify::watching([dir.as_path()]).unwrap();
+            let t = Instant::now();
+            drop(ino);
+            sync.push(t.elapsed());
+            let ino = Inotify::watching([dir.as_path()]).unwrap();
+            let t = Instant::now();
+            crate::step::watch::release_in_background(ino);
+            background.push(t.elapsed());
+            std::thread::sleep(Duration::from_millis(30)); // let the thread finish
+        }
+        println!(
+            "release of an inotify instance, median of 40: close {:?}, background thread {:?}",
+            median(sync),
+            median(background)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
