@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the end-to-end step suite (tests/e2e_steps.rs) RUNS times in a row and counts: the
-# evidence that it is deterministic. Builds the test binary once, then runs it directly (no
-# cargo in the loop). Stops at the first failure unless KEEP_GOING=1; each failing run's
-# output is kept in $LOGS. Load the machine while it runs (e.g. a parallel build) to make
-# the point.
+# evidence that it is deterministic. Builds the test binary once (in target/e2e-repeat),
+# then runs it directly, no cargo in the loop. Stops at the first failure unless
+# KEEP_GOING=1; each failing run's output is kept in $LOGS. Load the machine while it runs
+# (e.g. a parallel build) to make the point.
 #
 #   bench/step_e2e_repeat.sh            # 50 runs
 #   RUNS=200 KEEP_GOING=1 bench/step_e2e_repeat.sh
@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RUNS=${RUNS:-50}
+# A target directory of its own: rebuilding while the loop runs must not change the test
+# binary or the runner and converter it starts.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/e2e-repeat}
 LOGS=${LOGS:-$(mktemp -d /tmp/step-e2e-repeat.XXXXXX)}
 bin=$(cargo test -q --test e2e_steps --no-run --message-format=json 2>/dev/null \
     | sed -n 's/.*"executable":"\([^"]*e2e_steps[^"]*\)".*/\1/p' | tail -n 1)
