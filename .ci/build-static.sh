@@ -140,6 +140,16 @@ for TARGET in "${TARGETS[@]}"; do
             say "$b ($TARGET): static: NO"
             status=1
         fi
+        # A foreign architecture's binary is run once when qemu-user can (a smoke test).
+        qemu=qemu-${TARGET%%-*}-static
+        if [[ "$TARGET" != "$HOST_ARCH"-* ]] && command -v "$qemu" >/dev/null; then
+            if out=$("$qemu" "$f" --version 2>&1); then
+                say "$b ($TARGET): runs under $qemu: $out"
+            else
+                say "$b ($TARGET): does NOT run under $qemu: $out"
+                status=1
+            fi
+        fi
         if [[ -n "$dest" ]]; then
             mkdir -p "$dest"
             cp "$f" "$dest/$b"

@@ -20,17 +20,12 @@ if [[ -z "${RUNNER:-}" ]]; then
     RUNNER=$(cargo metadata --format-version 1 --no-deps \
         | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/kueueleuleu-step
 fi
-TICK=$(getconf CLK_TCK)
 say() { printf '%s\n' "$*"; }
 
-# utime+stime (all threads) of the given pids, in clock ticks
-ticks() {
-    local sum=0 p f
-    for p in "$@"; do
-        f=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null | sed 's/ /+/') || continue
-        [[ -n "$f" ]] && sum=$((sum + f))
-    done
-    echo "$sum"
+# nanoseconds on a CPU, all threads of the given pids (exited threads are lost: the lock
+# watchers and release threads of a waiting runner are alive, so the window is exact)
+cpu_ns() {
+    cat $(printf '/proc/%s/task/*/schedstat ' "$@") 2>/dev/null | awk '{s += $1} END {printf "%d", s}'
 }
 
 inotify_of() { find "/proc/$1/fd" -lname 'anon_inode:inotify' 2>/dev/null | wc -l; }
@@ -53,24 +48,24 @@ bench() {
         until [[ -e "$work/run/$i/lock" ]]; do sleep 0.05; done
     done
     local start_cpu
-    start_cpu=$(ticks "${pids[@]}")
+    start_cpu=$(cpu_ns "${pids[@]}")
     sleep 1 # settle: instances that were needed briefly are released in the background
     local before after ino=0 max_ino=0 c threads=0 rss=0
-    before=$(ticks "${pids[@]}")
+    before=$(cpu_ns "${pids[@]}")
     sleep "$WINDOW"
-    after=$(ticks "${pids[@]}")
+    after=$(cpu_ns "${pids[@]}")
     for p in "${pids[@]}"; do
         c=$(inotify_of "$p")
         ino=$((ino + c))
         ((c > max_ino)) && max_ino=$c
         threads=$((threads + $(awk '/^Threads:/ {print $2}' "/proc/$p/status")))
-        rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")))
+        rss=$((rss + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
     done
-    say "$n waiting steps (chained behind a sleeping gate), ${WINDOW}s window:"
-    say "  CPU of all waiting runners together: $(awk -v d=$((after - before)) -v t="$TICK" -v w="$WINDOW" 'BEGIN {printf "%.2f%% of one core", 100 * d / t / w}')"
-    say "  CPU to start and claim (all $n): $(awk -v d="$start_cpu" -v t="$TICK" 'BEGIN {printf "%.0f ms", 1000 * d / t}') (started in $((SECONDS - t0)) s)"
+    say "$n waiting steps (chained behind a gate), ${WINDOW}s window:"
+    say "  CPU of all waiting runners together: $(awk -v d=$((after - before)) -v w="$WINDOW" 'BEGIN {printf "%.3f%% of one core (%.1f ms in %d s)", 100 * d / 1e9 / w, d / 1e6, w}')"
+    say "  CPU to start, claim and settle (all $n): $(awk -v d="$start_cpu" 'BEGIN {printf "%.0f ms", d / 1e6}') (all claimed $((SECONDS - t0)) s after the first start)"
     say "  inotify instances: $ino in all, at most $max_ino per runner"
-    say "  threads: $threads in all ($((threads / n)) per runner); RSS $((rss / 1024)) MiB in all ($((rss / n)) KiB per runner)"
+    say "  threads: $threads in all ($((threads / n)) per runner); memory (PSS) $((rss / 1024)) MiB in all ($((rss / n)) KiB per runner)"
     local t1
     t1=$(date +%s.%N)
     touch "$work/go"
@@ -83,5 +78,5 @@ bench() {
 say "runner: $RUNNER"
 say "inotify max_user_instances: $(cat /proc/sys/fs/inotify/max_user_instances), user: $(id -un)"
 for n in $STEPS; do bench "$n"; done
-cargo test -q --release --lib -- --ignored --exact step::inotify::tests::inotify_release_cost --nocapture 2>/dev/null \
+cargo test -q --lib -- --ignored --exact step::inotify::tests::inotify_release_cost --nocapture 2>/dev/null \
     | grep 'release of'
