@@ -11,6 +11,9 @@ step "install pinned test tools"
 .ci/install-tools.sh
 export PATH="$PWD/.tools/bin:$PATH"
 
+step "install pinned podman, buildah and runc (image build and container-function tests)"
+.ci/install-podman.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -4,6 +4,7 @@ pub mod config;
 pub mod convert;
 pub mod edit;
 pub mod emit;
+pub mod input;
 pub mod object;
 pub mod pipeline;
 pub mod protocol;
@@ -11,3 +12,5 @@ pub mod results;
 pub mod source;
 #[cfg(target_os = "linux")]
 pub mod step;
+pub mod text;
+pub mod yaml;
