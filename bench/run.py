@@ -25,19 +25,23 @@ STEP_RUNS = int(os.environ.get("STEP_RUNS", "200"))
 JOB_COUNTS = [int(n) for n in os.environ.get("JOB_COUNTS", "100 1000 10000").split()]
 MIX_SIZES = [int(n) for n in os.environ.get("MIX_SIZES", "20 100").split()]
 MIB = 1024 * 1024
+SUMMARY = []  # (target, measured, met)
+
+
+def verdict(target, measured, met):
+    SUMMARY.append((target, measured, "met" if met else "MISSED"))
 
 
 def sh(*args):
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def measure(cmd, stdin=None, stdout=None, stamp=False):
+def measure(cmd, stdin=None, stdout=None, stderr=None, stamp=False):
     """One run: dict of user, sys, cpu, rss (bytes), wall, exit[, start]."""
     args = [TOOL, "measure"]
-    if stdin:
-        args += ["--in", stdin]
-    if stdout:
-        args += ["--out", stdout]
+    for flag, path in (("--in", stdin), ("--out", stdout), ("--err", stderr)):
+        if path:
+            args += [flag, path]
     if stamp:
         args += ["--stamp"]
     fields = sh(*args, "--", *cmd).split()
@@ -57,10 +61,12 @@ class Point:
         self.runs = []
 
     def once(self, work):
-        out = os.path.join(work, "out")
-        run = measure(self.cmd, self.stdin, out)
+        out, err = os.path.join(work, "out"), os.path.join(work, "err")
+        run = measure(self.cmd, self.stdin, out, err)
         if run["exit"] != 0:
-            sys.exit(f"{self.name}: exit {run['exit']} on {self.stdin}")
+            with open(err, encoding="utf-8", errors="replace") as f:
+                tail = f.read()[-2000:]
+            sys.exit(f"{self.name}: exit {run['exit']} on {self.stdin}:\n{tail}")
         if not self.runs:  # the output is the same every time: check it once
             problem = self.check(out)
             if problem:
@@ -90,6 +96,17 @@ def identical_to(path):
     def check(out):
         with open(path, "rb") as a, open(out, "rb") as b:
             return None if a.read() == b.read() else "output differs from input (nothing was selected)"
+    return check
+
+
+def items_unchanged(path):
+    """A ResourceList where nothing is selected: every item byte-identical, results appended."""
+    def check(out):
+        with open(path, "rb") as a, open(out, "rb") as b:
+            before, after = a.read(), b.read()
+        if after == before or (after.startswith(before) and after[len(before):].startswith(b"results:")):
+            return None
+        return "items changed although nothing was selected"
     return check
 
 
@@ -164,13 +181,15 @@ def nothing_selected(work):
     size = MIX_SIZES[0]
     path = gen(work, f"mix{size}-none.yaml", "mix", str(size), "0")
     mb = os.path.getsize(path) / MIB
-    ours = Point("ours", [OURS], path, identical_to(path))
+    ours = Point("ours", [OURS], path, items_unchanged(path))
     floor = Point("floor", [TOOL, "serde"], path, any_output)
     scan = Point("saphyr", [TOOL, "saphyr"], path, identical_to(path))
     measure_all([ours, floor, scan], RUNS, work)
     print(f"## 1. {mb:.1f} MiB ResourceList, nothing selected (target: ours/floor <= 1.0x)\n")
     rows = [(p.name, p.cpu(), p.rss(), ratio(p.med("cpu"), floor.med("cpu"))) for p in (ours, floor, scan)]
     table(("program", "CPU s median [min..max]", "peak RSS MiB", "/ floor"), rows)
+    r = ours.med("cpu") / floor.med("cpu")
+    verdict(f"1. nothing selected ({mb:.0f} MiB): ours/floor <= 1.0x", f"{r:.2f}x", r <= 1.0)
 
 
 def all_converted(work):
@@ -192,6 +211,13 @@ def all_converted(work):
             ours.rss(), floor.rss(), go.rss() if go else "-",
         ))
         per_job.append((n, ours.med("cpu"), floor.med("cpu"), go.med("cpu") if go else None))
+        r = ours.med("cpu") / floor.med("cpu")
+        verdict(f"2. {n:,} Jobs all converted: ours/floor <= 3x", f"{r:.2f}x", r <= 3)
+        if go:
+            r = ours.med("cpu") / go.med("cpu")
+            verdict(f"4. {n:,} Jobs: ours faster than the Go CLI", f"{r:.2f}x its CPU", r < 1)
+            verdict(f"4. {n:,} Jobs: peak RSS <= the Go CLI's", f"{ours.rss()} vs {go.rss()} MiB",
+                    ours.med("rss") <= go.med("rss"))
     print("## 2+4. Streams of N Jobs, every one converted (targets: ours/floor <= 3x, "
           "ours/Go < 1x in time, RSS <= Go)\n")
     if not GO:
@@ -202,6 +228,10 @@ def all_converted(work):
            for n, o, f, g in per_job]
     print("Linearity: CPU ms per Job (constant when time is linear in N)\n")
     table(("N", "ours ms/Job", "floor ms/Job", "Go ms/Job"), lin)
+    if len(per_job) > 1:
+        costs = [o / n for n, o, _, _ in per_job]
+        spread = max(costs) / min(costs)
+        verdict("2. time linear in N (max/min CPU per Job)", f"{spread:.2f}", spread <= 1.5)
 
 
 def one_percent(work):
@@ -218,6 +248,8 @@ def one_percent(work):
                      ratio(ours.med("cpu"), floor.med("cpu")), ours.rss(),
                      f"{ours.med('rss') / MIB / mb:.2f}x", floor.rss()))
         per_mb.append((mb, ours.med("cpu"), floor.med("cpu")))
+        x = ours.med("rss") / MIB / mb
+        verdict(f"3. {mb:.0f} MiB, 1% Jobs: peak RSS <= 2x input (issue 7: 4x)", f"{x:.2f}x", x <= 2)
     print("## 3. ResourceList with 1% of objects annotated Jobs (targets: peak RSS <= 2x input "
           "(issue 13), <= 4x (issue 7); time linear in size)\n")
     table(("input MiB", "converted", "ours CPU s", "floor CPU s", "ours/floor", "ours RSS MiB",
@@ -225,11 +257,17 @@ def one_percent(work):
     print("Linearity: CPU s per MiB of input\n")
     table(("input MiB", "ours s/MiB", "floor s/MiB"),
           [(f"{mb:.1f}", f"{o / mb:.4f}", f"{f / mb:.4f}") for mb, o, f in per_mb])
+    if len(per_mb) > 1:
+        costs = [o / mb for mb, o, _ in per_mb]
+        spread = max(costs) / min(costs)
+        verdict("3. time linear in size (max/min CPU per MiB)", f"{spread:.2f}", spread <= 1.5)
 
 
 def runner(work):
+    runs = tempfile.mkdtemp(prefix="runner.", dir=work)
+
     def step(i, *cmd):
-        run_dir = os.path.join(work, f"run-{i}")
+        run_dir = os.path.join(runs, f"run-{i}")
         os.mkdir(run_dir)
         return [STEP, "run", "--name", "x", "--run-dir", run_dir, "--termination-path",
                 os.path.join(run_dir, "termination"), "--command-len", "1", "--", *cmd]
@@ -261,6 +299,12 @@ def runner(work):
                      stats(r, "rss", 1 / 1024, "{:.0f}")[0]))
     table(("how", "start ms median", "p10", "p90", "CPU ms median", "p10", "p90", "peak RSS KiB"), rows)
     over = statistics.median(r["start"] for r in via) - statistics.median(r["start"] for r in direct)
+    peak = statistics.median(r["rss"] for r in via_rss)
+    verdict("5. runner: start-to-exec overhead < 1 ms", f"{over * 1e3:.3f} ms", over < 1e-3)
+    verdict("5. runner: peak RSS < 2 MiB (meter floor included)", f"{peak / 1024:.0f} KiB", peak < 2 * MIB)
+    cpu_over = statistics.median(r["cpu"] for r in via_rss) - statistics.median(r["cpu"] for r in direct_rss)
+    print(f"Runner CPU overhead (difference of CPU medians with /bin/true, less load-sensitive than "
+          f"the wall-clock start): {cpu_over * 1e3:.3f} ms")
     print(f"Runner overhead to exec (difference of medians): {over * 1e3:.3f} ms; "
           f"peak RSS {statistics.median(r['rss'] for r in via_rss) / 1024:.0f} KiB "
           f"(direct /bin/true: {statistics.median(r['rss'] for r in direct_rss) / 1024:.0f} KiB)\n")
@@ -274,6 +318,8 @@ def main():
     for s in sections:
         {"1": nothing_selected, "2": all_converted, "3": one_percent, "5": runner}[s](work)
         sys.stdout.flush()
+    print("## Targets\n")
+    table(("target", "measured", "verdict"), SUMMARY)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage: kueueleuleu-bench serde|saphyr < INPUT > OUTPUT
-       kueueleuleu-bench measure [--in FILE] [--out FILE] [--stamp] -- COMMAND [ARG]...
+       kueueleuleu-bench measure [--in FILE] [--out FILE] [--err FILE] [--stamp] -- COMMAND [ARG]...
        kueueleuleu-bench stamp";
 
 fn main() -> ExitCode {
