@@ -20,6 +20,17 @@ tool_dir=target/bench-tool
 cargo build --release --quiet --manifest-path bench/floor/Cargo.toml --target-dir "$tool_dir"
 export BENCH_TOOL=$PWD/$tool_dir/release/kueueleuleu-bench
 
+# The runner as the image ships it (static, musl), when that Rust target is installed.
+export BENCH_STEP_STATIC=""
+musl=$(uname -m)-unknown-linux-musl
+if rustup target list --installed 2>/dev/null | grep -qx "$musl"; then
+    RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --release --quiet --target "$musl" --bin kueueleuleu-step
+    BENCH_STEP_STATIC=$PWD/target/$musl/release/kueueleuleu-step
+else
+    echo "bench: Rust target $musl not installed: the static runner row is skipped" >&2
+fi
+
 # The floor must use the YAML crates the converter uses, at the same versions.
 locked() { # locked LOCKFILE CRATE -> version
     awk -v name="$2" '$0 == "name = \"" name "\"" { getline; gsub(/version = |"/, ""); print; exit }' "$1"
