@@ -47,7 +47,11 @@ pub fn measure(args: &[String]) -> Result<(), String> {
     argv_ptrs.push(std::ptr::null());
     let open = |path: Option<&String>, write: bool| -> Result<File, String> {
         let path = path.map_or("/dev/null", String::as_str);
-        let file = if write { File::create(path) } else { File::open(path) };
+        let file = if write {
+            File::create(path)
+        } else {
+            File::open(path)
+        };
         file.map_err(|e| format!("{path}: {e}"))
     };
     let stdin = open(input, false)?;
@@ -84,7 +88,9 @@ pub fn measure(args: &[String]) -> Result<(), String> {
         unsafe { libc::close(pipe[1]) };
         // SAFETY: the read end is ours alone from here on.
         let mut reader = unsafe { File::from_raw_fd(pipe[0]) };
-        reader.read_to_string(&mut stamped).map_err(|e| e.to_string())?;
+        reader
+            .read_to_string(&mut stamped)
+            .map_err(|e| e.to_string())?;
     }
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value; wait4 fills it.
