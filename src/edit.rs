@@ -286,7 +286,7 @@ impl<'t> Editor<'t> {
             {
                 self.notes.push(Reinterpreted {
                     field: field.clone(),
-                    text: s.clone(),
+                    text: s.to_string(),
                     reading,
                 });
             }

@@ -4,6 +4,7 @@ pub mod config;
 pub mod convert;
 pub mod edit;
 pub mod emit;
+pub mod input;
 pub mod object;
 pub mod pipeline;
 pub mod protocol;

@@ -37,30 +37,18 @@ pub struct ObjectRef {
     pub namespace: Option<String>,
     /// The file the object came from, as kpt/kustomize annotate it, and its index there.
     pub file: Option<(String, Option<u64>)>,
+    /// Line of the object's first byte in the input it was read from.
+    pub line: Option<usize>,
 }
 
 impl ObjectRef {
-    /// The identity the scan read; missing parts stay empty.
-    pub fn of_summary(s: &Summary) -> ObjectRef {
-        let text = |v: &Option<Scalar>| v.as_ref().map(|s| s.text.clone());
-        let ann = |k: &str| {
-            s.annotations
-                .iter()
-                .rev()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.text.clone())
-        };
-        let path =
-            ann("config.kubernetes.io/path").or_else(|| ann("internal.config.kubernetes.io/path"));
-        let index = ann("config.kubernetes.io/index")
-            .or_else(|| ann("internal.config.kubernetes.io/index"))
-            .and_then(|i| i.parse().ok());
+    /// The apiVersion and kind the scan read; missing parts stay empty.
+    pub fn of_summary(s: &Summary<'_>) -> ObjectRef {
+        let text = |v: &Option<Scalar<'_>>| v.as_ref().map(|s| s.text.to_string());
         ObjectRef {
             api_version: text(&s.api_version).unwrap_or_default(),
             kind: text(&s.kind).unwrap_or_default(),
-            name: text(&s.name).unwrap_or_default(),
-            namespace: text(&s.namespace),
-            file: path.map(|p| (p, index)),
+            ..ObjectRef::default()
         }
     }
 
@@ -81,6 +69,7 @@ impl ObjectRef {
             name: s(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
             namespace: s(meta.and_then(|m| m.get("namespace"))),
             file: path.map(|p| (p, index)),
+            line: None,
         }
     }
 }
@@ -145,7 +134,7 @@ enum Annotation {
     Other(Value),
 }
 
-fn annotation_of(summary: &Summary, full: Option<&Value>) -> Annotation {
+fn annotation_of(summary: &Summary<'_>, full: Option<&Value>) -> Annotation {
     if let Some(value) = full {
         return match value
             .pointer("/metadata/annotations")
@@ -156,24 +145,14 @@ fn annotation_of(summary: &Summary, full: Option<&Value>) -> Annotation {
             Some(other) => Annotation::Other(other.clone()),
         };
     }
-    match summary
-        .annotations
-        .iter()
-        .rev()
-        .find(|(k, _)| k == ANNOTATION)
-    {
+    match &summary.selection {
         None => Annotation::Absent,
-        Some((_, Scalar { text, plain: false })) if text == "true" => Annotation::True,
-        Some((_, Scalar { text, plain: true }))
-            if matches!(
-                text.as_str(),
-                "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-            ) =>
-        {
-            Annotation::Other(Value::Bool(text.eq_ignore_ascii_case("true")))
-        }
-        Some((_, Scalar { text, .. })) if text == "true" => Annotation::True,
-        Some((_, s)) => Annotation::Other(Value::String(s.text.clone())),
+        Some(Scalar { text, plain }) => match (text.as_ref(), plain) {
+            ("true", false) => Annotation::True,
+            ("true" | "True" | "TRUE", true) => Annotation::Other(Value::Bool(true)),
+            ("false" | "False" | "FALSE", true) => Annotation::Other(Value::Bool(false)),
+            (other, _) => Annotation::Other(Value::String(other.to_string())),
+        },
     }
 }
 
@@ -232,6 +211,40 @@ fn parse_object(
     })
 }
 
+/// The identity of an object that has no single meaning (a repeated key, say), read from
+/// its syntax tree with the last of any repeated key, so the error can still name it.
+fn loose_identity(text: &str, column: usize) -> Option<ObjectRef> {
+    let padded = format!("{}{}", " ".repeat(column), text);
+    let root = tree::parse(&padded).ok()?.pop()??;
+    let scalar = |n: Option<&Node>| n.and_then(Node::scalar).map(|s| Value::String(s.into()));
+    let meta = root.get("metadata");
+    let mut annotations = serde_json::Map::new();
+    if let Some(Body::Map { entries, .. }) =
+        meta.and_then(|m| m.get("annotations")).map(|a| &a.body)
+    {
+        for (k, v) in entries {
+            if let (Some(k), Some(v)) = (k.scalar(), v.scalar()) {
+                annotations.insert(k.into(), Value::String(v.into()));
+            }
+        }
+    }
+    let mut value = serde_json::json!({"metadata": {"annotations": annotations}});
+    for (key, node) in [
+        ("apiVersion", root.get("apiVersion")),
+        ("kind", root.get("kind")),
+    ] {
+        if let Some(v) = scalar(node) {
+            value[key] = v;
+        }
+    }
+    for key in ["name", "namespace"] {
+        if let Some(v) = scalar(meta.and_then(|m| m.get(key))) {
+            value["metadata"][key] = v;
+        }
+    }
+    Some(ObjectRef::of(&value))
+}
+
 /// Messages from a lone object count lines from its start; make them the input's lines.
 fn relines(message: &str, first_line: usize) -> String {
     let mut out = String::new();
@@ -269,27 +282,29 @@ fn relines(message: &str, first_line: usize) -> String {
 
 /// Processes one object of `input` (the whole input text).
 pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json: bool) -> Outcome {
-    let found = &obj.found;
+    let found = obj;
     let object_text = &input[found.range.clone()];
     let first_line = found.line;
-    let mut outcome = Outcome::default();
-    let mut full: Option<Parsed> = None;
-    let mut object = ObjectRef::of_summary(&found.summary);
-    if found.summary.needs_full_read {
-        match parse_object(
+    let parse = || {
+        parse_object(
             object_text,
-            obj.column,
+            found.column,
             first_line,
             &found.exported_anchors,
             found.range.start,
-        ) {
-            Ok(p) => {
-                object = ObjectRef::of(&p.value);
-                full = Some(p);
-            }
+        )
+    };
+    let mut outcome = Outcome::default();
+    let mut full: Option<Parsed> = None;
+    if found.summary.needs_full_read {
+        match parse() {
+            Ok(p) => full = Some(p),
             Err(message) => {
                 outcome.reports.push(Report {
-                    object,
+                    object: ObjectRef {
+                        line: Some(first_line),
+                        ..ObjectRef::of_summary(&found.summary)
+                    },
                     severity: Severity::Error,
                     field: None,
                     message,
@@ -298,8 +313,33 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
             }
         }
     }
+    // What selection needs comes from the scan; the name and file annotations only matter
+    // for a report, so they are read then.
+    let object = match &full {
+        Some(p) => ObjectRef::of(&p.value),
+        None => ObjectRef::of_summary(&found.summary),
+    };
+    let named = std::cell::OnceCell::new();
+    let with_line = |o: ObjectRef| ObjectRef {
+        line: Some(first_line),
+        ..o
+    };
+    if let Some(p) = &full {
+        let _ = named.set(with_line(ObjectRef::of(&p.value)));
+    }
+    let identity = || {
+        named
+            .get_or_init(|| {
+                let read = match parse() {
+                    Ok(p) => Some(ObjectRef::of(&p.value)),
+                    Err(_) => loose_identity(object_text, found.column),
+                };
+                with_line(read.unwrap_or_else(|| object.clone()))
+            })
+            .clone()
+    };
     let report = |severity, field: Option<String>, message: String| Report {
-        object: object.clone(),
+        object: identity(),
         severity,
         field,
         message,
@@ -379,14 +419,11 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
     }
     let parsed = match full {
         Some(p) => p,
-        None => match parse_object(
-            object_text,
-            obj.column,
-            first_line,
-            &found.exported_anchors,
-            found.range.start,
-        ) {
-            Ok(p) => p,
+        None => match parse() {
+            Ok(p) => {
+                let _ = named.set(with_line(ObjectRef::of(&p.value)));
+                p
+            }
             Err(message) => {
                 outcome.reports.push(report(Severity::Error, None, message));
                 return outcome;

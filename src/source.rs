@@ -58,29 +58,16 @@ pub enum InputError {
     NoObjects,
 }
 
-/// One object of the input and where its text is.
-#[derive(Debug, Clone)]
-pub struct Located {
-    /// Where its text is and what selecting it takes.
-    pub found: Found,
-    /// Column of the first byte: the object is re-indented by this much when cut out.
-    pub column: usize,
-}
-
-impl Located {
-    /// Where its text is in the input; only this span is ever rewritten.
-    pub fn range(&self) -> Range<usize> {
-        self.found.range.clone()
-    }
-}
+/// One object of the input, where its text is and what selecting it takes.
+pub type Located<'t> = Found<'t>;
 
 /// What the input is.
 #[derive(Debug)]
-pub enum Input {
+pub enum Input<'t> {
     /// KRM function mode: a single `ResourceList`.
     ResourceList {
         /// Every item, in order.
-        items: Vec<Located>,
+        items: Vec<Located<'t>>,
         /// Where the config kpt or kustomize passed is, if any.
         function_config: Option<Range<usize>>,
         /// Where an existing top-level `results` entry is, to be replaced.
@@ -93,7 +80,7 @@ pub enum Input {
     /// Plain objects (Helm, Argo CD, pipes); the items of `kind: List` documents are included.
     Stream {
         /// Every object, in order.
-        objects: Vec<Located>,
+        objects: Vec<Located<'t>>,
     },
 }
 
@@ -120,25 +107,28 @@ pub fn is_json(text: &str) -> bool {
         .starts_with(['{', '['])
 }
 
-fn str_of(f: &Found, pick: fn(&scan::Summary) -> &Option<scan::Scalar>) -> &str {
-    pick(&f.summary).as_ref().map_or("", |s| s.text.as_str())
+fn str_of<'f>(
+    f: &'f Found<'_>,
+    pick: fn(&'f scan::Summary<'_>) -> &'f Option<scan::Scalar<'f>>,
+) -> &'f str {
+    pick(&f.summary).as_ref().map_or("", |s| s.text.as_ref())
 }
 
 /// Whether a scanned root is a `ResourceList` kpt or kustomize would send.
-fn is_resource_list(f: &Found) -> bool {
+fn is_resource_list(f: &Found<'_>) -> bool {
     str_of(f, |s| &s.kind) == "ResourceList"
         && RESOURCE_LIST_VERSIONS.contains(&str_of(f, |s| &s.api_version))
 }
 
 /// Whether a scanned root is a `kind: List` (what `kubectl get -o yaml` prints).
-fn is_list(doc: &Document) -> bool {
+fn is_list(doc: &Document<'_>) -> bool {
     str_of(&doc.root, |s| &s.kind) == "List"
         && str_of(&doc.root, |s| &s.api_version) == "v1"
         && (doc.items.is_some() || doc.items_shape.is_some())
 }
 
 /// Finds every object of `text`.
-pub fn locate(text: &str) -> Result<Input, InputError> {
+pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
     let docs = scan::scan(text)?;
     if docs.is_empty() {
         return Err(InputError::Empty);
@@ -178,10 +168,9 @@ pub fn locate(text: &str) -> Result<Input, InputError> {
             }
             objects.extend(located(text, doc.items.unwrap_or_default(), "List")?);
         } else {
-            let column = crate::text::column(text, doc.root.range.start);
             let mut found = doc.root;
             found.range.end = with_trailing_comment(text, found.range.end);
-            objects.push(Located { found, column });
+            objects.push(found);
         }
     }
     if objects.is_empty() {
@@ -190,7 +179,11 @@ pub fn locate(text: &str) -> Result<Input, InputError> {
     Ok(Input::Stream { objects })
 }
 
-fn located(text: &str, items: Vec<Found>, what: &'static str) -> Result<Vec<Located>, InputError> {
+fn located<'t>(
+    text: &str,
+    items: Vec<Found<'t>>,
+    what: &'static str,
+) -> Result<Vec<Located<'t>>, InputError> {
     items
         .into_iter()
         .enumerate()
@@ -203,9 +196,8 @@ fn located(text: &str, items: Vec<Found>, what: &'static str) -> Result<Vec<Loca
                     found: found.shape,
                 });
             }
-            let column = crate::text::column(text, found.range.start);
             found.range.end = with_trailing_comment(text, found.range.end);
-            Ok(Located { found, column })
+            Ok(found)
         })
         .collect()
 }

@@ -110,7 +110,7 @@ fn image_is_two_static_binaries_passwd_and_group_as_nonroot() {
     );
 
     let id = env
-        .podman(&["create", DEFAULT_IMAGE])
+        .podman(&["create", "--network", "none", DEFAULT_IMAGE])
         .success("podman create");
     let id = id.stdout.trim();
     let tree = env.sh(
@@ -122,7 +122,7 @@ fn image_is_two_static_binaries_passwd_and_group_as_nonroot() {
     assert_expected("image-files.txt", &tree.success("podman export").stdout);
 
     // kpt and kustomize run `--user nobody`: the runtime looks the name up in /etc/passwd.
-    let passwd = read_from_image(env, "etc/passwd");
+    let passwd = env.read_file("etc/passwd");
     for (name, id) in [("nobody", "65534"), ("nonroot", "65532")] {
         assert!(
             passwd
@@ -137,27 +137,8 @@ fn image_is_two_static_binaries_passwd_and_group_as_nonroot() {
     );
     for file in ["etc/passwd", "etc/group"] {
         let in_repo = std::fs::read_to_string(repo().join("image").join(file)).unwrap();
-        assert_eq!(
-            read_from_image(env, file),
-            in_repo,
-            "{file} is image/{file}"
-        );
+        assert_eq!(env.read_file(file), in_repo, "{file} is image/{file}");
     }
-}
-
-/// A text file of the image (which has no shell or `cat` to print it), from its export.
-fn read_from_image(env: &ImageEnv, file: &str) -> String {
-    let id = env
-        .podman(&["create", DEFAULT_IMAGE])
-        .success("podman create");
-    let id = id.stdout.trim().to_string();
-    let out = env.sh(
-        &env.dir,
-        &format!("podman export {id} | tar -xOf - {file}"),
-        None,
-    );
-    env.podman(&["rm", &id]).success("podman rm");
-    out.success(&format!("read {file} from the image")).stdout
 }
 
 /// As `nobody` (kpt's and kustomize's default), as any uid, and as the init container runs
@@ -239,7 +220,7 @@ fn image_runs_as_nobody_as_any_uid_and_installs_the_runner() {
     let in_image = env.sh(
         &env.dir,
         &format!(
-            "id=$(podman create {DEFAULT_IMAGE}) && podman export $id | tar -xOf - usr/local/bin/kueueleuleu-step | cmp - {} ; rc=$?; podman rm $id >/dev/null; exit $rc",
+            "id=$(podman create --network none {DEFAULT_IMAGE}) && podman export $id | tar -xOf - usr/local/bin/kueueleuleu-step | cmp - {} ; rc=$?; podman rm $id >/dev/null; exit $rc",
             installed.display()
         ),
         None,

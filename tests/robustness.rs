@@ -97,10 +97,10 @@ proptest! {
             // take the output too and count the same objects. (Input only saphyr accepts, such
             // as `[: x]`, is copied through but not promised to read back the same.)
             if let Some(before) = count_objects(&input) {
-                prop_assert_eq!(ours(&input), ours(out.text.as_bytes()), "objects lost or added:\n{}", out.text);
-                let after = count_objects(out.text.as_bytes());
-                prop_assert!(after.is_some(), "output does not parse:\n{}", out.text);
-                prop_assert_eq!(before, after.unwrap(), "objects lost or added:\n{}", out.text);
+                prop_assert_eq!(ours(&input), ours(out.text().as_bytes()), "objects lost or added:\n{}", out.text());
+                let after = count_objects(out.text().as_bytes());
+                prop_assert!(after.is_some(), "output does not parse:\n{}", out.text());
+                prop_assert_eq!(before, after.unwrap(), "objects lost or added:\n{}", out.text());
             }
         }
     }

@@ -5,7 +5,9 @@
 
 use super::offsets::Offsets;
 use super::tree::SyntaxError;
+use crate::text::column;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -13,37 +15,28 @@ use std::ops::Range;
 /// hostile input must not overflow the stack.
 pub const MAX_DEPTH: usize = 256;
 
-/// Annotations selection and results need; everything else is skipped unread.
-pub const WANTED_ANNOTATIONS: &[&str] = &[
-    "kueueleuleu.io/sequential",
-    "config.kubernetes.io/path",
-    "config.kubernetes.io/index",
-    "internal.config.kubernetes.io/path",
-    "internal.config.kubernetes.io/index",
-];
+/// The annotation that selects an object.
+pub const SELECTION: &str = "kueueleuleu.io/sequential";
 
 /// A scalar read during the scan, with how it was written (a bare `true` is not `"true"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scalar {
-    /// The value.
-    pub text: String,
+pub struct Scalar<'t> {
+    /// The value (borrowed from the input unless escapes or folding changed it).
+    pub text: Cow<'t, str>,
     /// Unquoted: may be a boolean, a number or null rather than a string.
     pub plain: bool,
 }
 
 /// What selecting and naming an object takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct Summary<'t> {
     /// Top-level `apiVersion`, when a scalar.
-    pub api_version: Option<Scalar>,
+    pub api_version: Option<Scalar<'t>>,
     /// Top-level `kind`, when a scalar.
-    pub kind: Option<Scalar>,
-    /// `metadata.name`.
-    pub name: Option<Scalar>,
-    /// `metadata.namespace`.
-    pub namespace: Option<Scalar>,
-    /// The [`WANTED_ANNOTATIONS`] present, in order of appearance.
-    pub annotations: Vec<(String, Scalar)>,
+    pub kind: Option<Scalar<'t>>,
+    /// The selection annotation's value. Names and the other annotations are read again
+    /// only for objects that get a report, so that copied objects cost almost nothing.
+    pub selection: Option<Scalar<'t>>,
     /// An alias, merge key, tag or repeated key on the path to these fields: only a full
     /// read of the object says what they are.
     pub needs_full_read: bool,
@@ -51,9 +44,11 @@ pub struct Summary {
 
 /// One mapping of the input that is (or may be) a Kubernetes object.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub struct Found<'t> {
     /// Bytes of the node's content.
     pub range: Range<usize>,
+    /// Column of its first byte: the object is indented back by this much when cut out.
+    pub column: usize,
     /// 1-based line where it starts.
     pub line: usize,
     /// Whether it is a mapping at all.
@@ -61,7 +56,7 @@ pub struct Found {
     /// What a non-mapping node is, for messages.
     pub shape: &'static str,
     /// Read when it is a mapping.
-    pub summary: Summary,
+    pub summary: Summary<'t>,
     /// Byte offsets of anchored nodes in it that other objects refer to by alias.
     pub exported_anchors: Vec<usize>,
     /// Whether it refers by alias to an anchor defined outside it.
@@ -70,13 +65,13 @@ pub struct Found {
 
 /// A top-level document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document {
+pub struct Document<'t> {
     /// 1-based position among all documents of the input, empty ones included.
     pub number: usize,
     /// The document's root.
-    pub root: Found,
+    pub root: Found<'t>,
     /// When the root maps `items` to a list: each item.
-    pub items: Option<Vec<Found>>,
+    pub items: Option<Vec<Found<'t>>>,
     /// When `items` is there but not a list: what it is.
     pub items_shape: Option<&'static str>,
     /// `functionConfig`'s value, when present.
@@ -88,7 +83,7 @@ pub struct Document {
 }
 
 /// Every non-empty document of `text`, in order.
-pub fn scan(text: &str) -> Result<Vec<Document>, SyntaxError> {
+pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
     let mut s = Scanner {
         parser: Parser::new_from_str(text),
         offsets: Offsets::new(text),
@@ -167,7 +162,11 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    fn document(&mut self, event: Event<'t>, span: Span) -> Result<Option<Document>, SyntaxError> {
+    fn document(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+    ) -> Result<Option<Document<'t>>, SyntaxError> {
         let doc_index = self.doc;
         let line = span.start.line();
         let start = self.offsets.byte(span.start.index());
@@ -183,6 +182,7 @@ impl<'t> Scanner<'t> {
                 number: doc_index,
                 root: Found {
                     range: start..end,
+                    column: column(self.text, start),
                     line,
                     is_mapping: false,
                     shape,
@@ -204,6 +204,7 @@ impl<'t> Scanner<'t> {
             number: doc_index,
             root: Found {
                 range: start..start,
+                column: column(self.text, start),
                 line,
                 is_mapping: true,
                 shape: "a mapping",
@@ -278,7 +279,7 @@ impl<'t> Scanner<'t> {
         event: Event<'t>,
         span: Span,
         doc_index: usize,
-    ) -> Result<(Vec<Found>, usize), SyntaxError> {
+    ) -> Result<(Vec<Found<'t>>, usize), SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         let flow = span.end.index() > span.start.index();
@@ -289,7 +290,7 @@ impl<'t> Scanner<'t> {
                 let end = if flow {
                     self.offsets.byte(span.start.index()) + 1
                 } else {
-                    items.last().map_or(start, |f: &Found| f.range.end)
+                    items.last().map_or(start, |f: &Found<'t>| f.range.end)
                 };
                 return Ok((items, end));
             }
@@ -300,7 +301,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Reads one object's summary and finds where it ends.
-    fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found, SyntaxError> {
+    fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found<'t>, SyntaxError> {
         let start = self.offsets.byte(span.start.index());
         let line = span.start.line();
         if !matches!(event, Event::MappingStart(..)) {
@@ -308,6 +309,7 @@ impl<'t> Scanner<'t> {
             let end = self.skip(event, span, 2)?;
             return Ok(Found {
                 range: start..end,
+                column: column(self.text, start),
                 line,
                 is_mapping: false,
                 shape,
@@ -323,6 +325,7 @@ impl<'t> Scanner<'t> {
         let end = self.summarize(event, span, &mut summary, 2, Level::Object)?;
         Ok(Found {
             range: start..end,
+            column: column(self.text, start),
             line,
             is_mapping: true,
             shape: "a mapping",
@@ -337,7 +340,7 @@ impl<'t> Scanner<'t> {
         &mut self,
         event: Event<'t>,
         span: Span,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         depth: usize,
         level: Level,
     ) -> Result<usize, SyntaxError> {
@@ -367,16 +370,6 @@ impl<'t> Scanner<'t> {
                 (Level::Object, Some(field)) => {
                     self.field(field, value, value_span, summary, depth + 1)?
                 }
-                (Level::Metadata, Some("name" | "namespace")) => {
-                    let which = name.as_deref() == Some("name");
-                    let (scalar, end) = self.scalar(value, value_span, summary, depth + 1)?;
-                    if which {
-                        summary.name = scalar;
-                    } else {
-                        summary.namespace = scalar;
-                    }
-                    end
-                }
                 (Level::Metadata, Some("annotations"))
                     if matches!(value, Event::MappingStart(..)) =>
                 {
@@ -386,12 +379,9 @@ impl<'t> Scanner<'t> {
                     summary.needs_full_read |= matches!(value, Event::Alias(_));
                     self.skip(value, value_span, depth + 1)?
                 }
-                (Level::Annotations, Some(key)) if WANTED_ANNOTATIONS.contains(&key) => {
-                    let key = key.to_string();
+                (Level::Annotations, Some(SELECTION)) => {
                     let (scalar, end) = self.scalar(value, value_span, summary, depth + 1)?;
-                    if let Some(s) = scalar {
-                        summary.annotations.push((key, s));
-                    }
+                    summary.selection = scalar;
                     end
                 }
                 _ => self.skip(value, value_span, depth + 1)?,
@@ -406,7 +396,7 @@ impl<'t> Scanner<'t> {
         field: &str,
         value: Event<'t>,
         span: Span,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         depth: usize,
     ) -> Result<usize, SyntaxError> {
         match field {
@@ -434,7 +424,7 @@ impl<'t> Scanner<'t> {
     fn key_name(
         &self,
         key: &Event<'t>,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         seen: &mut Vec<String>,
     ) -> Option<String> {
         match key {
@@ -460,14 +450,14 @@ impl<'t> Scanner<'t> {
         &mut self,
         event: Event<'t>,
         span: Span,
-        summary: &mut Summary,
+        summary: &mut Summary<'t>,
         depth: usize,
-    ) -> Result<(Option<Scalar>, usize), SyntaxError> {
+    ) -> Result<(Option<Scalar<'t>>, usize), SyntaxError> {
         let scalar = match &event {
             Event::Scalar(text, style, anchor, tag) => {
                 summary.needs_full_read |= *anchor != 0 || tag.is_some();
                 Some(Scalar {
-                    text: text.to_string(),
+                    text: text.clone(),
                     plain: *style == ScalarStyle::Plain,
                 })
             }
@@ -563,7 +553,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Marks objects whose anchors are used by other objects, and objects using them.
-    fn link_aliases(&self, docs: &mut [Document]) {
+    fn link_aliases(&self, docs: &mut [Document<'t>]) {
         for &(doc, id, user) in &self.aliases {
             let Some(&(definer, offset)) = self.anchors.get(&(doc, id)) else {
                 continue;
@@ -581,7 +571,7 @@ impl<'t> Scanner<'t> {
     }
 }
 
-fn found_mut(docs: &mut [Document], owner: Owner) -> Option<&mut Found> {
+fn found_mut<'d, 't>(docs: &'d mut [Document<'t>], owner: Owner) -> Option<&'d mut Found<'t>> {
     // Documents without content are not in `docs`; match by the recorded document number.
     let doc = docs.iter_mut().find(|d| d.number == owner.0)?;
     match owner.1 {

@@ -95,8 +95,9 @@ impl<'n> Resolver<'n> {
     }
 
     fn mapping(&mut self, entries: &'n [(Node, Node)]) -> Result<Value, MeaningError> {
-        let mut out = Map::new();
-        let mut lines: HashMap<String, usize> = HashMap::new();
+        let mut out = Map::with_capacity(entries.len());
+        // Mappings are small: a linear search beats hashing every key.
+        let mut lines: Vec<(&'n str, usize)> = Vec::with_capacity(entries.len());
         let mut merged: Vec<&'n Node> = Vec::new();
         for (key, value) in entries {
             let key_node = self.target(key)?;
@@ -118,19 +119,19 @@ impl<'n> Resolver<'n> {
                     }
                     continue;
                 }
-                Body::Scalar(text, _) => text.clone(),
+                Body::Scalar(text, _) => text.as_str(),
                 _ => return Err(MeaningError::ComplexKey { line: key.line }),
             };
-            if let Some(&first) = lines.get(&name) {
+            if let Some(&(_, first)) = lines.iter().find(|(k, _)| *k == name) {
                 return Err(MeaningError::DuplicateKey {
-                    key: name,
+                    key: name.to_string(),
                     first,
                     second: key.line,
                 });
             }
-            lines.insert(name.clone(), key.line);
+            lines.push((name, key.line));
             let v = self.value(value)?;
-            out.insert(name, v);
+            out.insert(name.to_string(), v);
         }
         for source in merged {
             if let Value::Object(extra) = self.value(source)? {

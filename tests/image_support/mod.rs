@@ -12,6 +12,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use crate::tools_support::{Output, TempDir, copy_tree, repo, run, tool};
+use kueueleuleu::config::DEFAULT_IMAGE;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -152,6 +153,21 @@ impl ImageEnv {
         cmd.arg("-c").arg(line).current_dir(cwd);
         self.configure(&mut cmd, args_log);
         run(&mut cmd, None)
+    }
+
+    /// A text file of the image (which has no shell or `cat` to print it), from its export.
+    pub fn read_file(&self, file: &str) -> String {
+        let id = self
+            .podman(&["create", "--network", "none", DEFAULT_IMAGE])
+            .success("podman create");
+        let id = id.stdout.trim().to_string();
+        let out = self.sh(
+            &self.dir,
+            &format!("podman export {id} | tar -xOf - {file}"),
+            None,
+        );
+        self.podman(&["rm", &id]).success("podman rm");
+        out.success(&format!("read {file} from the image")).stdout
     }
 
     /// Runs the real podman with `args`.
