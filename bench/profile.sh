@@ -2,7 +2,7 @@
 # Where the converter's time goes, on the inputs of bench/run.sh: 1,000 Jobs all converted,
 # and the 20 MB ResourceList with 1% of objects converted. Builds a release binary with
 # symbols and frame pointers (same optimisation as the release profile: lto, one codegen
-# unit) into target/profile, then samples it with `perf record` (software clock, so it works
+# unit: the `profiling` profile of Cargo.toml) into target/profile, then samples it with `perf record` (software clock, so it works
 # in VMs without hardware counters) or, when perf cannot sample, `valgrind --tool=callgrind`.
 #
 #   bench/profile.sh                # both inputs
@@ -15,10 +15,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 TOP=${TOP:-25}
 out=target/profile
-CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=line-tables-only \
-    RUSTFLAGS="-C force-frame-pointers=yes" \
-    cargo build --release --quiet --bin kueueleuleu --target-dir "$out"
-bin=$out/release/kueueleuleu
+# Frame pointers make perf's call chains cheap and whole (glibc's malloc still has none).
+RUSTFLAGS="-C force-frame-pointers=yes" \
+    cargo build --profile profiling --quiet --bin kueueleuleu --target-dir "$out"
+bin=$out/profiling/kueueleuleu
 mkdir -p "$out/inputs"
 [[ -s "$out/inputs/jobs1000.yaml" ]] || python3 bench/gen.py jobs 1000 >"$out/inputs/jobs1000.yaml"
 [[ -s "$out/inputs/mix20-1pc.yaml" ]] || python3 bench/gen.py mix 20 100 >"$out/inputs/mix20-1pc.yaml"
