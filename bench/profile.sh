@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Where the converter's time goes, on the inputs of bench/run.sh: 1,000 Jobs all converted,
-# and the 20 MB ResourceList with 1% of objects converted. Builds a release binary with
-# symbols and frame pointers (same optimisation as the release profile: lto, one codegen
-# unit: the `profiling` profile of Cargo.toml) into target/profile, then samples it with `perf record` (software clock, so it works
-# in VMs without hardware counters) or, when perf cannot sample, `valgrind --tool=callgrind`.
+# and the 20 MB ResourceList with 1% of objects converted. Builds the `profiling` profile of
+# Cargo.toml (release optimisation, with symbols) with frame pointers into target/profile,
+# then samples it with `perf record` (software clock, so it works in VMs without hardware
+# counters) or, when perf cannot sample, `valgrind --tool=callgrind`.
 #
 #   bench/profile.sh                # both inputs
 #   bench/profile.sh jobs           # one of: jobs mix
