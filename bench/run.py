@@ -166,7 +166,8 @@ def table(header, rows):
 def versions():
     print("## Versions and machine\n")
     rows = [
-        ("kueueleuleu", f"{sh(OURS, '--version')} (git {sh('git', '-C', ROOT, 'rev-parse', '--short', 'HEAD')}"
+        ("kueueleuleu", f"{sh(OURS, '--version')} (git {sh('git', '-C', ROOT, 'rev-parse', '--short', 'HEAD')}, "
+                        f"converter last changed in {sh('git', '-C', ROOT, 'log', '-1', '--format=%h', '--', 'src', 'Cargo.toml', 'Cargo.lock')}"
                         f"{', dirty' if sh('git', '-C', ROOT, 'status', '--porcelain', '--', 'src', 'Cargo.toml', 'Cargo.lock') else ''})"),
         ("rustc", sh("rustc", "--version")),
         ("floor crates", os.environ.get("BENCH_CRATES", "?")),
