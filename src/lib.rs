@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod protocol;
 pub mod results;
 pub mod source;
+pub mod status;
 pub mod step;
 pub mod text;
 pub mod yaml;

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Captures the Pod, Job and CronJob documents under tests/status/ from a real run on the
+# project's test cluster (scripts/cluster/up.sh; this script neither starts nor stops it).
+# Usage: tests/status/capture.sh [CONVERTER]   (as root: the PredecessorLost case kills a
+# runner through containerd). Rewrites tests/status/*.json; the tests then read them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+env_file=${KUEUELEULEU_CLUSTER_DIR:-/var/lib/kueueleuleu/cluster}/cluster.env
+[ -f "$env_file" ] || { echo "capture: no running cluster ($env_file)" >&2; exit 1; }
+# shellcheck disable=SC1090
+. "$env_file"
+export KUBECONFIG
+convert=${1:-$here/../../target/debug/kueueleuleu}
+ns=kll-status-capture-$$
+k() { "$KUBECTL" -n "$ns" "$@"; }
+getpod() { k get pod "$1" -o json; }
+phase() { k get pod "$1" -o jsonpath='{.status.phase}'; }
+until_done() { # POD
+    for _ in $(seq 600); do
+        case $(phase "$1") in Succeeded|Failed) return 0;; esac
+        sleep 0.2
+    done
+    echo "capture: $1 did not end" >&2; return 1
+}
+job_done() { # JOB
+    for _ in $(seq 600); do
+        if k get job "$1" -o json | grep -q '"type": "\(Complete\|Failed\)"'; then return 0; fi
+        sleep 0.2
+    done
+    echo "capture: job $1 did not end" >&2; return 1
+}
+save() { # FILE < json
+    cat >"$here/$1.json"
+    echo "capture: $1.json" >&2
+}
+"$KUBECTL" create namespace "$ns" >/dev/null
+trap '"$KUBECTL" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true' EXIT
+for m in steps middle-fails oom lost flaky deadline nightly; do
+    "$convert" convert -f "$here/manifests/$m.yaml" | k apply -f - >/dev/null
+done
+k apply -f "$here/manifests/plain.yaml" >/dev/null
+k create job --from=cronjob/nightly nightly-manual >/dev/null
+
+# The three-step Pod at each stage: initializing, first step running, second step running
+# (the third waiting for it), all done.
+step_state() { # POD CONTAINER -> waiting|running|terminated
+    k get pod "$1" -o jsonpath="{.status.containerStatuses[?(@.name==\"$2\")].state}" |
+        sed -n 's/^{"\([a-z]*\)".*/\1/p'
+}
+seen_init= seen_first= seen_second=
+for _ in $(seq 600); do
+    doc=$(getpod steps)
+    if [ -z "$seen_init" ] && printf '%s' "$doc" | grep -q '"reason": "PodInitializing"'; then
+        printf '%s\n' "$doc" | save pod-initializing; seen_init=1
+    fi
+    if [ -z "$seen_first" ] && [ "$(step_state steps prepare)" = running ]; then
+        getpod steps | save pod-first-running; seen_first=1
+    fi
+    if [ -z "$seen_second" ] && [ "$(step_state steps prepare)" = terminated ] &&
+        [ "$(step_state steps work)" = running ]; then
+        sleep 1; getpod steps | save pod-second-running; seen_second=1
+    fi
+    case $(phase steps) in Succeeded|Failed) break;; esac
+    sleep 0.2
+done
+until_done steps; getpod steps | save pod-succeeded
+
+# The runner of `long` killed from the node.
+for _ in $(seq 600); do
+    [ "$(step_state lost long)" = running ] && k exec lost -c long -- pidof sleep >/dev/null 2>&1 && break
+    sleep 0.2
+done
+id=$(k get pod lost -o jsonpath='{.status.containerStatuses[?(@.name=="long")].containerID}')
+ctr --address "$CONTAINERD_SOCK" -n k8s.io tasks kill -s SIGKILL "${id#containerd://}"
+until_done lost; getpod lost | save pod-predecessor-lost
+
+until_done oom; getpod oom | save pod-oom-killed
+until_done deadline; getpod deadline | save pod-deadline-exceeded
+until_done plain; getpod plain | save pod-not-converted
+
+job_done middle-fails
+k get job middle-fails -o json | save job-middle-fails
+k get pods -l batch.kubernetes.io/job-name=middle-fails -o json | save job-middle-fails-pods
+job_done flaky
+k get job flaky -o json | save job-flaky
+k get pods -l batch.kubernetes.io/job-name=flaky -o json | save job-flaky-pods
+job_done nightly-manual
+k get cronjob nightly -o json | save cronjob-nightly
+k get jobs -o json | save cronjob-nightly-jobs
+k get pods -l batch.kubernetes.io/job-name=nightly-manual -o json | save cronjob-nightly-pods
