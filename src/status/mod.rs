@@ -15,7 +15,8 @@
 //!   (`Terminated`) never ran, so it is `Skipped`. When the Pod ended with
 //!   `DeadlineExceeded` (`activeDeadlineSeconds`), the step killed by a signal is
 //!   `TimedOut`. Without a record (the runner itself was killed), exit code 0 is
-//!   `Succeeded` and anything else `Failed`, with the kubelet's reason.
+//!   `Succeeded` and anything else `Failed`, with the kubelet's reason; a container the
+//!   kubelet lost (`ContainerStatusUnknown`) is `Failed`, since nothing says how it ended.
 //! - **running**: the container runs, but the runner may still be waiting. A running step
 //!   is `Running` when every step it waits for is `Succeeded`, and `Waiting` otherwise.
 //!   Its start is then the latest finish among those predecessors' records (the moment the

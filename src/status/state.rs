@@ -10,6 +10,9 @@ use crate::protocol::{RUNNER_PATH, StepArgs};
 /// The reason given to a step whose runner is waiting for a predecessor.
 pub(crate) const AWAITING: &str = "AwaitingPredecessor";
 
+/// The kubelet's reason for a container it could not find any more.
+const STATUS_UNKNOWN: &str = "ContainerStatusUnknown";
+
 /// One step as the spec declares it.
 pub(crate) struct Step<'p> {
     pub name: &'p str,
@@ -169,7 +172,9 @@ fn terminated(s: &mut StepStatus, t: &ContainerStateTerminated, deadline: bool) 
         _ if kubelet_reason.as_deref() == Some("OOMKilled") => {
             (StepState::OomKilled, kubelet_reason)
         }
-        Some("Failed") | None if deadline && killed => {
+        Some("Failed") | None
+            if deadline && killed && kubelet_reason.as_deref() != Some(STATUS_UNKNOWN) =>
+        {
             (StepState::TimedOut, Some("DeadlineExceeded".into()))
         }
         Some(r @ ("Succeeded" | "Failed" | "Skipped" | "PredecessorLost" | "TimedOut")) => (
@@ -192,6 +197,11 @@ fn terminated(s: &mut StepStatus, t: &ContainerStateTerminated, deadline: bool) 
             Some(other.to_string()),
         ),
         None if t.exit_code == 0 => (StepState::Succeeded, kubelet_reason),
+        // The kubelet lost the container (the Pod ended while it was stopping it): no
+        // outcome is known, not even whether the step ran.
+        None if kubelet_reason.as_deref() == Some(STATUS_UNKNOWN) => {
+            (StepState::Failed, kubelet_reason)
+        }
         None => {
             s.message = Some(
                 match t.exit_code - crate::protocol::exit_code::SIGNAL_BASE {

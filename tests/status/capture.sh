@@ -35,33 +35,43 @@ save() { # FILE < json
 }
 "$KUBECTL" create namespace "$ns" >/dev/null
 trap '"$KUBECTL" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true' EXIT
-for m in steps middle-fails oom lost flaky deadline nightly; do
+for m in steps middle-fails oom lost flaky deadline nightly crashloop unschedulable; do
     "$convert" convert -f "$here/manifests/$m.yaml" | k apply -f - >/dev/null
 done
 k apply -f "$here/manifests/plain.yaml" >/dev/null
 k create job --from=cronjob/nightly nightly-manual >/dev/null
 
+# Scheduling fails (the condition appears within a second or two).
+for _ in $(seq 300); do
+    getpod unschedulable | grep -q '"reason": "Unschedulable"' && break
+    sleep 0.2
+done
+getpod unschedulable | save pod-unschedulable
+
 # The three-step Pod at each stage: initializing, first step running, second step running
 # (the third waiting for it), all done.
 step_state() { # POD CONTAINER -> waiting|running|terminated
-    k get pod "$1" -o jsonpath="{.status.containerStatuses[?(@.name==\"$2\")].state}" |
-        sed -n 's/^{"\([a-z]*\)".*/\1/p'
+    k get pod "$1" -o json | doc_state "$2"
+}
+doc_state() { # CONTAINER < pod json
+    jq -r --arg c "$1" '.status.containerStatuses[]? | select(.name == $c) | .state | keys[0]'
 }
 seen_init= seen_first= seen_second=
 for _ in $(seq 600); do
     doc=$(getpod steps)
+    prepare=$(printf '%s' "$doc" | doc_state prepare)
+    work=$(printf '%s' "$doc" | doc_state work)
     if [ -z "$seen_init" ] && printf '%s' "$doc" | grep -q '"reason": "PodInitializing"'; then
         printf '%s\n' "$doc" | save pod-initializing; seen_init=1
     fi
-    if [ -z "$seen_first" ] && [ "$(step_state steps prepare)" = running ]; then
-        getpod steps | save pod-first-running; seen_first=1
+    if [ -z "$seen_first" ] && [ "$prepare" = running ]; then
+        printf '%s\n' "$doc" | save pod-first-running; seen_first=1
     fi
-    if [ -z "$seen_second" ] && [ "$(step_state steps prepare)" = terminated ] &&
-        [ "$(step_state steps work)" = running ]; then
+    if [ -z "$seen_second" ] && [ "$prepare" = terminated ] && [ "$work" = running ]; then
         sleep 1; getpod steps | save pod-second-running; seen_second=1
     fi
-    case $(phase steps) in Succeeded|Failed) break;; esac
-    sleep 0.2
+    case $(printf '%s' "$doc" | jq -r .status.phase) in Succeeded|Failed) break;; esac
+    sleep 0.1
 done
 until_done steps; getpod steps | save pod-succeeded
 
@@ -86,5 +96,13 @@ k get job flaky -o json | save job-flaky
 k get pods -l batch.kubernetes.io/job-name=flaky -o json | save job-flaky-pods
 job_done nightly-manual
 k get cronjob nightly -o json | save cronjob-nightly
-k get jobs -o json | save cronjob-nightly-jobs
+k get jobs -o json | jq '.items |= map(select(.metadata.ownerReferences[0].kind? == "CronJob"))' | save cronjob-nightly-jobs
 k get pods -l batch.kubernetes.io/job-name=nightly-manual -o json | save cronjob-nightly-pods
+
+# A step in CrashLoopBackOff between in-place restarts.
+for _ in $(seq 600); do
+    crash=$(k get pods -l batch.kubernetes.io/job-name=crashloop -o json)
+    printf '%s' "$crash" | grep -q '"reason": "CrashLoopBackOff"' && break
+    sleep 0.2
+done
+printf '%s\n' "$crash" | save job-crashloop-pods
