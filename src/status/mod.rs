@@ -27,6 +27,32 @@
 //!   `ContainerCreating`, `CrashLoopBackOff`, ...). In a Pod that has ended, a step that never
 //!   got to run is `Skipped` with the Pod's reason.
 //!
+//! ```
+//! use k8s_openapi::api::core::v1::Pod;
+//! use kueueleuleu::status::{StepState, running_step, step_statuses};
+//!
+//! // A converted one-step Pod whose step has just started (as `kubectl get -o json` shows it).
+//! let pod: Pod = serde_json::from_value(serde_json::json!({
+//!     "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "build"},
+//!     "spec": {"containers": [{
+//!         "name": "compile", "image": "busybox:1.37",
+//!         "command": ["/kueueleuleu/bin/kueueleuleu-step"],
+//!         "args": ["run", "--name", "compile", "--run-dir", "/kueueleuleu/run/0",
+//!                  "--command-len", "1", "--", "make"]}]},
+//!     "status": {"phase": "Running", "containerStatuses": [{
+//!         "name": "compile", "image": "busybox:1.37", "imageID": "", "ready": true,
+//!         "restartCount": 0, "state": {"running": {"startedAt": "2026-12-02T00:45:16Z"}}}]}
+//! }))?;
+//! let steps = step_statuses(&pod);
+//! assert_eq!(steps[0].state, StepState::Running);
+//! assert_eq!(running_step(&pod).unwrap().name, "compile");
+//! assert_eq!(
+//!     serde_json::to_string(&steps[0])?,
+//!     r#"{"name":"compile","state":"Running","startedAt":"2026-12-02T00:45:16Z","restarts":0}"#
+//! );
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+//!
 //! Times come from the record (`startedAt` is when waiting ended, not when the container
 //! started) and fall back to the container's times; `restarts` is the container's
 //! `restartCount` (in-place restarts under `restartPolicy: OnFailure`).
