@@ -406,3 +406,32 @@ fn json_form_is_the_documented_one() {
         "OOMKilled"
     );
 }
+
+/// Derived: the captured restarted step, caught while its second attempt runs (its
+/// container restarted after its predecessor ended, so the restart is its true start).
+#[test]
+fn a_step_restarted_in_place_started_when_its_container_restarted() {
+    let mut raw = doc("job-flaky-pods")["items"][0].clone();
+    let mut restart = None;
+    for c in raw["status"]["containerStatuses"].as_array_mut().unwrap() {
+        if c["name"] == "flaky" {
+            restart = Some(c["state"]["terminated"]["startedAt"].clone());
+            c["state"] = serde_json::json!({"running": {"startedAt": restart.clone().unwrap()}});
+        }
+        if c["name"] == "last" {
+            c["state"] = serde_json::json!({"running": {"startedAt": c["state"]["terminated"]["startedAt"].clone()}});
+        }
+    }
+    let s = step_statuses(&typed(raw));
+    assert_eq!(
+        states(&s),
+        [
+            ("first", Succeeded, Some(0)),
+            ("flaky", Running, None),
+            ("last", Waiting, None)
+        ]
+    );
+    assert_eq!(s[1].restarts, 1);
+    assert_eq!(s[1].started_at, Some(ts(&restart.unwrap())));
+    assert!(s[1].started_at > s[0].finished_at, "{s:?}");
+}

@@ -20,8 +20,8 @@
 //! - **running**: the container runs, but the runner may still be waiting. A running step
 //!   is `Running` when every step it waits for is `Succeeded`, and `Waiting` otherwise.
 //!   Its start is then the latest finish among those predecessors' records (the moment the
-//!   runner stopped waiting, to within its wake-up time), or the container's start for a
-//!   first step. The kubelet reports a finished predecessor up to a second or so late, and
+//!   runner stopped waiting, to within its wake-up time), or the container's start when
+//!   that is later (a first step, or a step restarted in place). The kubelet reports a finished predecessor up to a second or so late, and
 //!   until it does, the next step shows as `Waiting`.
 //! - **waiting** or no status yet: `Waiting`, with the kubelet's reason (`PodInitializing`,
 //!   `ContainerCreating`, `CrashLoopBackOff`, ...). In a Pod that has ended, a step that never

@@ -128,11 +128,12 @@ pub(crate) fn statuses(pod: &Pod) -> Vec<StepStatus> {
             .map(|&j| steps[j].name)
             .collect();
         if pending.is_empty() {
-            let started = if preds.is_empty() {
-                running.started_at.as_ref().map(|t| t.0)
-            } else {
-                preds.iter().map(|&j| out[j].finished_at).max().flatten()
-            };
+            // The later of the container's start (a first step, or a step restarted in
+            // place after its predecessors ended) and the predecessors' finish (a step whose
+            // container started with the Pod and then waited).
+            let container = running.started_at.as_ref().map(|t| t.0);
+            let preds_done = preds.iter().map(|&j| out[j].finished_at).max().flatten();
+            let started = container.max(preds_done);
             out[i].state = StepState::Running;
             out[i].started_at = started;
         } else {
