@@ -369,10 +369,33 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
     let on_failure = restart_policy == "OnFailure";
     let mut containers = Vec::with_capacity(original.containers.len());
     for (i, c) in original.containers.iter().enumerate() {
+        // Kubernetes' rules: a container's own command wins (the image's CMD is then
+        // ignored); without one, the image's ENTRYPOINT runs with the container's args, or
+        // with the image's CMD when the container has no args. A defaulted CMD is counted as
+        // part of the command, so that revert removes it along with the entrypoint.
         let (program, default_command) = match (&c.command, c.image.as_deref()) {
             (Some(cmd), _) if !cmd.is_empty() => (cmd.clone(), false),
             (_, image) => match image.and_then(|img| config.command_for(img)) {
-                Some(cmd) => (cmd.to_vec(), true),
+                Some(parts) => {
+                    let mut program = parts.entrypoint;
+                    if c.args.as_ref().is_none_or(Vec::is_empty) {
+                        program.extend(parts.cmd);
+                    }
+                    if program.is_empty() && c.args.as_ref().is_none_or(Vec::is_empty) {
+                        errors.push(Finding::error(
+                            format!("containers[{i}].command"),
+                            format!(
+                                "container {:?}: the `commands` entry for {:?} has no entrypoint, \
+                                 and neither the entry nor the container gives a cmd or args, so \
+                                 nothing would run; add the program to the entry",
+                                c.name,
+                                image.unwrap_or_default()
+                            ),
+                        ));
+                        continue;
+                    }
+                    (program, true)
+                }
                 None => {
                     let image = image.unwrap_or("<no image>");
                     errors.push(Finding::error(
@@ -380,8 +403,9 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
                         format!(
                             "container {:?} has no command, and the step runner must know what to \
                              start (an image's entrypoint is not in the manifest); add `command:` to \
-                             the container, or map its image in the function config: \
-                             `commands: {{\"{image}\": [\"/path/to/entrypoint\"]}}`",
+                             the container, map its image in the function config: \
+                             `commands: {{\"{image}\": [\"/path/to/entrypoint\"]}}`, or fill that \
+                             map from the registry with `kueueleuleu resolve`",
                             c.name
                         ),
                     ));
@@ -577,7 +601,11 @@ mod tests {
             {"name": "b", "image": "mapped", "args": []},
         ]));
         let config = Config {
-            commands: [("mapped".to_string(), vec!["/entry".to_string()])].into(),
+            commands: [(
+                "mapped".to_string(),
+                crate::config::ImageCommand::Entrypoint(vec!["/entry".to_string()]),
+            )]
+            .into(),
             ..Config::default()
         };
         let original = unwrap(&input).unwrap();
@@ -615,6 +643,76 @@ mod tests {
             errors[0].message.contains("\"nginx:1.27\""),
             "{}",
             errors[0].message
+        );
+    }
+
+    /// Kubernetes' rules for what a container runs, with the image's ENTRYPOINT and CMD from
+    /// the config, and revert giving back exactly what the user wrote.
+    #[test]
+    fn entrypoint_and_cmd_follow_kubernetes_rules() {
+        use crate::config::{EntrypointAndCmd, ImageCommand};
+        let config = Config {
+            commands: [
+                (
+                    "both".to_string(),
+                    ImageCommand::Full(EntrypointAndCmd {
+                        entrypoint: vec!["/entry".into()],
+                        cmd: vec!["serve".into(), "--port=80".into()],
+                    }),
+                ),
+                (
+                    "cmd-only".to_string(),
+                    ImageCommand::Full(EntrypointAndCmd {
+                        entrypoint: vec![],
+                        cmd: vec!["python3".into()],
+                    }),
+                ),
+            ]
+            .into(),
+            ..Config::default()
+        };
+        let argv = |container: Value| {
+            let input = spec(json!([container]));
+            let plan = wrap(&unwrap(&input).unwrap(), &config).unwrap();
+            let converted = apply_json(&input, &plan);
+            assert_eq!(
+                apply_json(&converted, &revert(&unwrap(&converted).unwrap())),
+                input
+            );
+            let args = plan.containers[0].args.clone().unwrap();
+            let at = args.iter().position(|a| a == "--").unwrap();
+            args[at + 1..].to_vec()
+        };
+        // Neither command nor args: ENTRYPOINT + CMD.
+        assert_eq!(
+            argv(json!({"name": "a", "image": "both"})),
+            ["/entry", "serve", "--port=80"]
+        );
+        // args only: ENTRYPOINT + args, the image's CMD is dropped.
+        assert_eq!(
+            argv(json!({"name": "a", "image": "both", "args": ["x"]})),
+            ["/entry", "x"]
+        );
+        // command only: the image is not consulted at all.
+        assert_eq!(
+            argv(json!({"name": "a", "image": "both", "command": ["true"]})),
+            ["true"]
+        );
+        // both: as written.
+        assert_eq!(
+            argv(json!({"name": "a", "image": "both", "command": ["sh"], "args": ["-c", "x"]})),
+            ["sh", "-c", "x"]
+        );
+        // No ENTRYPOINT: CMD is the program, or the args are.
+        assert_eq!(argv(json!({"name": "a", "image": "cmd-only"})), ["python3"]);
+        assert_eq!(
+            argv(json!({"name": "a", "image": "cmd-only", "args": ["app.py"]})),
+            ["app.py"]
+        );
+        // args: [] is no args, as for the kubelet: CMD runs, and revert keeps the empty list.
+        assert_eq!(
+            argv(json!({"name": "a", "image": "both", "args": []})),
+            ["/entry", "serve", "--port=80"]
         );
     }
 }

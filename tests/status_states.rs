@@ -9,8 +9,8 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kueueleuleu::status::{
-    StepState, StepStatus, cron_job_jobs, is_converted, job_pods, newest_job, newest_pod,
-    running_step, step_statuses,
+    StepState, StepStatus, cron_job_jobs, job_pods, newest_job, newest_pod, running_step,
+    step_statuses,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -318,9 +318,11 @@ fn cron_job_shows_its_newest_job() {
 #[test]
 fn a_pod_that_is_not_converted_has_no_steps() {
     let p = pod("pod-not-converted");
-    assert!(!is_converted(&p));
+    assert!(!kueueleuleu::is_converted(p.spec.as_ref().unwrap()));
     assert!(step_statuses(&p).is_empty());
-    assert!(is_converted(&pod("pod-succeeded")));
+    assert!(kueueleuleu::is_converted(
+        pod("pod-succeeded").spec.as_ref().unwrap()
+    ));
 }
 
 /// Derived: the runner of the per-step timeout work records `TimedOut`; until it runs on the

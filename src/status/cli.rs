@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::fetch::{Kubectl, Target};
 use super::input::{Objects, display_name, parse, select};
 use super::render::{PodSteps, table, value};
-use super::{is_converted, step_statuses};
+use super::{has_steps, step_statuses};
 
 /// The file name kubectl looks for to run `kubectl sequential ...`.
 pub const PLUGIN_FILE: &str = "kubectl-sequential";
@@ -144,7 +144,7 @@ fn render(args: &Args, objects: Objects) -> Result<String> {
     }
     let mut pods = Vec::with_capacity(selection.pods.len());
     for pod in &selection.pods {
-        if !is_converted(pod) {
+        if !has_steps(pod) {
             bail!(
                 "Pod {} is not in sequential form: none of its containers runs the step \
                  runner; convert it first (annotate it `kueueleuleu.io/sequential: \"true\"` \

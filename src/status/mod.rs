@@ -57,6 +57,7 @@
 //! started) and fall back to the container's times; `restarts` is the container's
 //! `restartCount` (in-place restarts under `restartPolicy: OnFailure`).
 
+#[doc(hidden)]
 pub mod cli;
 mod fetch;
 mod input;
@@ -172,13 +173,14 @@ impl StepStatus {
     }
 }
 
-/// True when the Pod is in sequential form (at least one container runs the step runner).
-pub fn is_converted(pod: &Pod) -> bool {
+/// True when the Pod has steps (at least one container runs the step runner); the full
+/// check of the sequential form is [`crate::is_converted`].
+pub(crate) fn has_steps(pod: &Pod) -> bool {
     !state::steps_of(pod).is_empty()
 }
 
 /// The status of every step of a converted Pod, in spec order; empty for a Pod that is not
-/// converted (see [`is_converted`]).
+/// converted (see [`crate::is_converted`]).
 pub fn step_statuses(pod: &Pod) -> Vec<StepStatus> {
     state::statuses(pod)
 }
