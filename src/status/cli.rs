@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if objects.is_empty() {
             bail!("{what}: no Pod, Job or CronJob in the input");
         }
-        write(&mut out.lock(), &render(&args, objects)?)?;
+        write(&mut out.lock(), &render(&args, objects)?.0)?;
         return Ok(ExitCode::SUCCESS);
     };
     let target = Target::parse(target)?;
@@ -81,17 +81,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
         context: args.context.clone(),
         namespace: args.namespace.clone(),
     };
-    let mut last = String::new();
+    // With --watch, a new table is printed when a step's state, times or reason change, not
+    // each time a running step's duration ticks.
+    let mut last: Option<String> = None;
     loop {
         let (objects, done) = kubectl.fetch(&target)?;
-        let text = render(&args, objects)?;
-        if text != last {
+        let (text, key) = render(&args, objects)?;
+        if last.as_ref() != Some(&key) {
             let mut w = out.lock();
-            if !last.is_empty() {
+            if last.is_some() {
                 write(&mut w, "\n")?;
             }
             write(&mut w, &text)?;
-            last = text;
+            last = Some(key);
         }
         if !args.watch || done {
             return Ok(ExitCode::SUCCESS);
@@ -136,8 +138,9 @@ fn read_input(file: Option<&Path>) -> Result<(String, String)> {
     }
 }
 
-/// The chosen Pods' steps in the chosen format. A Pod not in sequential form is an error.
-fn render(args: &Args, objects: Objects) -> Result<String> {
+/// The chosen Pods' steps in the chosen format, and the data it shows (without the ticking
+/// durations) as a key. A Pod not in sequential form is an error.
+fn render(args: &Args, objects: Objects) -> Result<(String, String)> {
     let selection = select(objects)?;
     if selection.pods.is_empty() {
         bail!("no Pod to show: the Job has not created one yet");
@@ -157,19 +160,19 @@ fn render(args: &Args, objects: Objects) -> Result<String> {
             steps: step_statuses(pod),
         });
     }
-    Ok(match args.output {
+    let data = value(&pods, selection.single);
+    let key = data.to_string();
+    let text = match args.output {
         Format::Table => table(
             &pods,
             selection.single,
             args.now.unwrap_or_else(now),
             args.context.as_deref(),
         ),
-        Format::Json => {
-            let v = value(&pods, selection.single);
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
-        }
-        Format::Yaml => crate::emit::block(&value(&pods, selection.single), 0),
-    })
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&data)?),
+        Format::Yaml => crate::emit::block(&data, 0),
+    };
+    Ok((text, key))
 }
 
 /// The command line as `clap` should see it. Installed as `kubectl-sequential`, the binary
