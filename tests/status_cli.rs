@@ -10,8 +10,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// Running durations are measured to this instant, so tables are reproducible.
-const NOW: &str = "2026-12-02T01:00:00Z";
+/// Running durations are measured to this instant (just after the capture), so tables are
+/// reproducible.
+const NOW: &str = "2026-12-02T01:18:00Z";
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/status")

@@ -35,18 +35,13 @@ save() { # FILE < json
 }
 "$KUBECTL" create namespace "$ns" >/dev/null
 trap '"$KUBECTL" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true' EXIT
-for m in steps middle-fails oom lost flaky deadline nightly crashloop unschedulable; do
+for m in middle-fails oom lost flaky deadline nightly crashloop unschedulable; do
     "$convert" convert -f "$here/manifests/$m.yaml" | k apply -f - >/dev/null
 done
 k apply -f "$here/manifests/plain.yaml" >/dev/null
 k create job --from=cronjob/nightly nightly-manual >/dev/null
-
-# Scheduling fails (the condition appears within a second or two).
-for _ in $(seq 300); do
-    getpod unschedulable | grep -q '"reason": "Unschedulable"' && break
-    sleep 0.2
-done
-getpod unschedulable | save pod-unschedulable
+# The staged Pod last, so that its stages are not over before they are watched.
+"$convert" convert -f "$here/manifests/steps.yaml" | k apply -f - >/dev/null
 
 # The three-step Pod at each stage: initializing, first step running, second step running
 # (the third waiting for it), all done.
@@ -74,6 +69,14 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 until_done steps; getpod steps | save pod-succeeded
+
+# Scheduling fails (the condition appears within a second or two).
+for _ in $(seq 300); do
+    getpod unschedulable | grep -q '"reason": "Unschedulable"' && break
+    sleep 0.2
+done
+getpod unschedulable | save pod-unschedulable
+
 
 # The runner of `long` killed from the node.
 for _ in $(seq 600); do
