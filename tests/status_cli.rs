@@ -216,6 +216,8 @@ case "$*" in
   *"get pods -l batch.kubernetes.io/job-name=middle-fails -o json")
     echo '{{"apiVersion": "v1", "kind": "List", "items": []}}' ;;
   *"get pods -l job-name=middle-fails -o json") cat "$d/job-middle-fails-pods.json" ;;
+  *"get job fresh -o json") cat "$d/job-flaky.json" ;;
+  *"job-name=fresh -o json") echo '{{"apiVersion": "v1", "kind": "List", "items": []}}' ;;
   *"get cronjob nightly -o json") cat "$d/cronjob-nightly.json" ;;
   *"get jobs -o json") cat "$d/cronjob-nightly-jobs.json" ;;
   *"get pods -l batch.kubernetes.io/job-name=nightly-manual -o json")
@@ -288,6 +290,10 @@ fn cluster_errors_come_from_kubectl() {
     run.env
         .push(("KUBECTL", fake_kubectl(&dir).display().to_string()));
     let mut out = with_log(&dir, run.transcript());
+    let dir = scratch("fresh");
+    let mut run = Run::new(&["status", "job/fresh"]);
+    run.env.push(("KUBECTL", fake_kubectl(&dir).display().to_string()));
+    out += &with_log(&dir, run.transcript());
     let mut run = Run::new(&["status", "pod/nope"]);
     run.env
         .push(("KUBECTL", dir.join("no-such-kubectl").display().to_string()));

@@ -141,9 +141,15 @@ fn read_input(file: Option<&Path>) -> Result<(String, String)> {
 /// The chosen Pods' steps in the chosen format, and the data it shows (without the ticking
 /// durations) as a key. A Pod not in sequential form is an error.
 fn render(args: &Args, objects: Objects) -> Result<(String, String)> {
-    let selection = select(objects)?;
+    let selection = select(objects, args.target.is_some())?;
     if selection.pods.is_empty() {
-        bail!("no Pod to show: the Job has not created one yet");
+        if args.watch {
+            return Ok((
+                "no Pod yet: waiting for the Job to create one\n".into(),
+                String::new(),
+            ));
+        }
+        bail!("no Pod to show: the Job has not created one yet (add --watch to wait for it)");
     }
     let mut pods = Vec::with_capacity(selection.pods.len());
     for pod in &selection.pods {

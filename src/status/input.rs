@@ -135,8 +135,8 @@ fn typed<T: serde::de::DeserializeOwned>(
 
 /// The Pods to show: those of each CronJob's newest Job, of each other Job, and every Pod
 /// that belongs to no Job of the input. A Job given without its Pods is an error that says
-/// how to get them.
-pub(crate) fn select(objects: Objects) -> Result<Selection> {
+/// how to get them, unless `fetched` (kubectl found none: the Job has not made one yet).
+pub(crate) fn select(objects: Objects, fetched: bool) -> Result<Selection> {
     let Objects {
         pods,
         jobs,
@@ -170,7 +170,7 @@ pub(crate) fn select(objects: Objects) -> Result<Selection> {
     let mut chosen: Vec<Pod> = Vec::new();
     for job in &wanted {
         let mine = job_pods(job, &pods);
-        if mine.is_empty() {
+        if mine.is_empty() && !fetched {
             let job_name = job.metadata.name.as_deref().unwrap_or_default();
             bail!(
                 "Job {} has no Pod in the input; give its Pods too (`kubectl get job,pods -l \
