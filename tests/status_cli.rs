@@ -292,7 +292,8 @@ fn cluster_errors_come_from_kubectl() {
     let mut out = with_log(&dir, run.transcript());
     let dir = scratch("fresh");
     let mut run = Run::new(&["status", "job/fresh"]);
-    run.env.push(("KUBECTL", fake_kubectl(&dir).display().to_string()));
+    run.env
+        .push(("KUBECTL", fake_kubectl(&dir).display().to_string()));
     out += &with_log(&dir, run.transcript());
     let mut run = Run::new(&["status", "pod/nope"]);
     run.env
