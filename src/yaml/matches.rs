@@ -141,7 +141,7 @@ impl<'t> Matcher<'t> {
                         _ => return Ok(Verdict::Undecided),
                     };
                     // A repeated key is a difference (the full reader refuses it).
-                    if seen.iter().any(|k| *k == key) {
+                    if seen.contains(&key) {
                         return Ok(Verdict::Different);
                     }
                     let Some(want) = map.get(key.as_ref()) else {
