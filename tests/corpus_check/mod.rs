@@ -66,7 +66,7 @@ pub fn pod_spec_path(kind: &str) -> &'static [&'static str] {
     }
 }
 
-fn pod_spec_mut<'v>(object: &'v mut Value) -> Option<&'v mut Value> {
+fn pod_spec_mut(object: &mut Value) -> Option<&mut Value> {
     let path = pod_spec_path(kind(object));
     let mut at = object;
     for key in path {
@@ -181,13 +181,16 @@ pub fn yaml11_traps(text: &str) -> Vec<String> {
         match event {
             Event::Scalar(s, style, _, tag) => {
                 let is_key = matches!(stack.last(), Some(Frame::Map { at_key: true, .. }));
-                if in_step_list && !is_key && style == ScalarStyle::Plain && tag.is_none() {
-                    if let Some(reading) = kueueleuleu::yaml::value::yaml11_reading(&s) {
-                        found.push(format!(
-                            "line {}: `{s}` is {reading} in YAML 1.1",
-                            span.start.line()
-                        ));
-                    }
+                if in_step_list
+                    && !is_key
+                    && style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && let Some(reading) = kueueleuleu::yaml::value::yaml11_reading(&s)
+                {
+                    found.push(format!(
+                        "line {}: `{s}` is {reading} in YAML 1.1",
+                        span.start.line()
+                    ));
                 }
                 advance(&mut stack, Some(s.to_string()));
             }
