@@ -284,6 +284,11 @@ proptest! {
         for m in &mutations {
             apply(&mut input, m);
         }
+        // An abort (stack overflow) ends the process before proptest can report the case:
+        // `FUZZ_LAST=FILE` keeps each input there before it runs.
+        if let Some(path) = std::env::var_os("FUZZ_LAST") {
+            std::fs::write(path, &input).unwrap();
+        }
         let op = if revert { Operation::Revert } else { Operation::Convert };
         let overrides = Overrides {
             config: with_config.then(|| corpus_config().clone()),
