@@ -105,3 +105,50 @@ proptest! {
         }
     }
 }
+
+/// Aliases nest: each one adds the depth of what it refers to, so 20 aliases of 200 levels
+/// (8.5 KB) mean 4,000 levels. Found by fuzzing: the reader's depth limit counted only the
+/// text, and the stack overflowed (an abort no `catch_unwind` sees), so this runs the binary.
+#[test]
+fn alias_chains_deeper_than_the_stack_are_refused_cleanly() {
+    use std::io::Write;
+    let (links, depth) = (20, 200);
+    let mut input = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: deep-aliases\nspec:\n  restartPolicy: Never\n",
+    );
+    input.push_str(&format!(
+        "  x0: &a0 {}x{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    ));
+    for i in 1..links {
+        let (open, close) = ("[".repeat(depth), "]".repeat(depth));
+        input.push_str(&format!("  x{i}: &a{i} {open}*a{}{close}\n", i - 1));
+    }
+    input.push_str("  containers:\n  - name: a\n    image: alpine:3.20\n    command: [echo]\n");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args(["convert", "--all"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "not a clean refusal:\n{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.is_empty() || stdout == input,
+        "a refusal must write nothing or the input unchanged:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("deep-aliases"),
+        "the error names no object:\n{stderr}"
+    );
+}
