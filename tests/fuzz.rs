@@ -255,6 +255,34 @@ fn known_bug(input: &[u8], reverted: &kueueleuleu::pipeline::Output) -> bool {
             && serde_json::from_slice::<Value>(input).is_err())
 }
 
+/// Whether an alias sits inside the node its own anchor names (a cycle). Resolving one
+/// overflows the stack today and aborts the whole run (robustness test
+/// `an_alias_inside_its_own_anchor_is_refused_cleanly`), so such inputs are counted and
+/// skipped until that is fixed.
+fn self_referential_alias(input: &[u8]) -> bool {
+    use saphyr_parser::{Event, Parser};
+    let Ok(text) = std::str::from_utf8(input) else {
+        return false;
+    };
+    let mut open: Vec<usize> = Vec::new();
+    for item in Parser::new_from_str(text) {
+        match item {
+            Ok((Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _), _)) => {
+                open.push(anchor)
+            }
+            Ok((Event::MappingEnd | Event::SequenceEnd, _)) => {
+                open.pop();
+            }
+            Ok((Event::Alias(id), _)) if open.contains(&id) => return true,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+static SKIPPED_CYCLES: AtomicUsize = AtomicUsize::new(0);
+
 fn cases() -> u32 {
     std::env::var("FUZZ_CASES")
         .ok()
@@ -289,6 +317,11 @@ proptest! {
         if let Some(path) = std::env::var_os("FUZZ_LAST") {
             std::fs::write(path, &input).unwrap();
         }
+        if self_referential_alias(&input) {
+            let n = SKIPPED_CYCLES.fetch_add(1, Ordering::Relaxed) + 1;
+            eprintln!("fuzz: skipped input {n} with an alias inside its own anchor (known crash)");
+            return Ok(());
+        }
         let op = if revert { Operation::Revert } else { Operation::Convert };
         let overrides = Overrides {
             config: with_config.then(|| corpus_config().clone()),
@@ -312,4 +345,14 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_cycle_filter_sees_cycles_and_only_cycles() {
+    let cycle = b"metadata:\n  annotations: &a\n    x: [*a]\n";
+    let merge = b"x: &d\n  r:\n  - <<: *d\n";
+    let shared = b"a: &a [x]\nb: *a\nc: {d: *a}\n";
+    assert!(self_referential_alias(cycle));
+    assert!(self_referential_alias(merge));
+    assert!(!self_referential_alias(shared));
 }
