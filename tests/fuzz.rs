@@ -252,6 +252,41 @@ fn known_bug(input: &[u8], reverted: &kueueleuleu::pipeline::Output) -> bool {
         // json-like-flow-yaml-plain-scalars, flow-first-document-then-block: input that starts
         // like JSON but is not JSON is re-emitted as JSON.
         || json_like(input)
+        || reserved_mount_outside_converted_form(input)
+}
+
+/// err-reserved-mount-name: a container not in the converted form (its args do not start
+/// with the runner's `run`) that mounts something named `kueueleuleu-*` loses that mount.
+fn reserved_mount_outside_converted_form(input: &[u8]) -> bool {
+    fn walk(v: &Value) -> bool {
+        match v {
+            Value::Object(map) => {
+                let mounts_ours = map
+                    .get("volumeMounts")
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| {
+                        m.iter().any(|m| {
+                            m["name"]
+                                .as_str()
+                                .is_some_and(|n| n.starts_with("kueueleuleu-"))
+                        })
+                    });
+                let converted = map
+                    .get("args")
+                    .and_then(|a| a.get(0))
+                    .and_then(Value::as_str)
+                    == Some("run");
+                let injected = map
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.starts_with("kueueleuleu-"));
+                (mounts_ours && !converted && !injected) || map.values().any(walk)
+            }
+            Value::Array(items) => items.iter().any(walk),
+            _ => false,
+        }
+    }
+    values(&String::from_utf8_lossy(input)).is_some_and(|objects| objects.iter().any(walk))
 }
 
 /// json-like-flow-yaml-plain-scalars, flow-first-document-then-block: input that starts like
@@ -362,4 +397,14 @@ fn the_cycle_filter_sees_cycles_and_only_cycles() {
     assert!(self_referential_alias(cycle));
     assert!(self_referential_alias(merge));
     assert!(!self_referential_alias(shared));
+}
+
+#[test]
+fn the_reserved_mount_filter_spares_converted_containers() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let read = |name: &str| std::fs::read(fixtures.join(name).join("input.yaml")).unwrap();
+    assert!(reserved_mount_outside_converted_form(&read(
+        "err-reserved-mount-name"
+    )));
+    assert!(!reserved_mount_outside_converted_form(&read("revert")));
 }
