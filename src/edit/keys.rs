@@ -61,7 +61,12 @@ impl Editor<'_> {
             return;
         };
         if *flow {
-            let close = map.end - 1;
+            // Right after the entry it follows (or the last one), so that whatever space the
+            // user left before `}` stays there, and removing the key gives the text back.
+            let close = match after.or_else(|| entries.last().map(|(k, v)| (k, v))) {
+                Some((k, v)) => entry_end_at(self.text, k, v),
+                None => map.end - 1,
+            };
             let sep = if entries.is_empty() { "" } else { ", " };
             let value = if value.starts_with('\n') {
                 String::new()

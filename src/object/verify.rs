@@ -90,7 +90,15 @@ pub(super) fn json_text(value: &Value, padded: &str, column: usize) -> String {
     if value.serialize(&mut ser).is_err() {
         return String::new();
     }
-    let text = String::from_utf8(out).unwrap_or_default();
+    let mut text = String::from_utf8(out).unwrap_or_default();
+    // Go's encoder (kubectl's) writes &, < and > as \u0026, \u003c and \u003e; keep that
+    // spelling unless the input wrote them raw. They can only occur inside strings in JSON.
+    if !padded.contains(['&', '<', '>']) {
+        text = text
+            .replace('&', "\\u0026")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e");
+    }
     let pad = " ".repeat(column);
     let mut lines = text.split('\n');
     let mut result = lines.next().unwrap_or_default().to_string();
