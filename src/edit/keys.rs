@@ -2,7 +2,6 @@
 //! flow style, without touching the text around them.
 
 use super::{EditError, Editor, shape};
-use crate::emit;
 use crate::text::{column, line_end, line_start};
 use crate::yaml::tree::{Body, Node, colon_after};
 use serde_json::Value;
@@ -74,7 +73,7 @@ impl Editor<'_> {
                 value.to_string()
             };
             self.new_keys
-                .push((close..close, format!("{sep}{}:{value}", emit::scalar(key))));
+                .push((close..close, format!("{sep}{}:{value}", self.scalar(key))));
             return;
         }
         let (k, v) = match after.or_else(|| entries.last().map(|(k, v)| (k, v))) {
@@ -84,7 +83,7 @@ impl Editor<'_> {
         let at = line_end(self.text, self.value_end(k, v).max(k.end));
         let pad = " ".repeat(column(self.text, entries[0].0.start));
         self.new_keys
-            .push((at..at, format!("\n{pad}{}:{value}", emit::scalar(key))));
+            .push((at..at, format!("\n{pad}{}:{value}", self.scalar(key))));
     }
 
     pub(super) fn remove(&mut self, map: &Node, k: &Node, v: &Node) -> Result<(), EditError> {
@@ -147,7 +146,7 @@ impl Editor<'_> {
         if have == want && (want.is_some() || map.get(key).is_none()) {
             return Ok(());
         }
-        let text = want.map(|w| format!(" {}", emit::inline(w)));
+        let text = want.map(|w| format!(" {}", self.inline(w)));
         self.set(map, key, text, &[])
     }
 

@@ -4,6 +4,7 @@
 use super::read::{Parsed, parse_object};
 use crate::convert::{self, Plan};
 use crate::edit;
+use crate::source::is_json;
 use crate::yaml::matches::{Verdict, matches};
 use crate::yaml::tree::Node;
 use serde_json::Value;
@@ -24,11 +25,20 @@ pub(super) fn edit_text(
         .try_fold(&mut expected, |v, key| v.get_mut(*key))
         .ok_or("internal: pod spec vanished")?;
     *target = convert::apply_json(spec, plan);
-    if json {
+    // JSON as a JSON printer lays it out (kubectl's) is printed again the same way; other JSON
+    // is edited in place like YAML (every new piece written as JSON), so a hand-laid-out
+    // object keeps its layout.
+    if json && json_text(&parsed.value, &parsed.text, column) == parsed.text[column..] {
         return Ok((json_text(&expected, &parsed.text, column), Vec::new()));
     }
-    let (edited, notes) =
-        edit::apply(&parsed.text, spec_node, spec, plan).map_err(|e| e.to_string())?;
+    let (edited, notes) = match edit::apply(&parsed.text, spec_node, spec, plan, json) {
+        Ok(done) => done,
+        Err(_) if json => return Ok((json_text(&expected, &parsed.text, column), Vec::new())),
+        Err(e) => return Err(e.to_string()),
+    };
+    if json && !is_json(&edited) {
+        return Ok((json_text(&expected, &parsed.text, column), Vec::new()));
+    }
     let new_text = edited
         .strip_prefix(&" ".repeat(column))
         .ok_or("internal: the edit changed the object's first line")?
