@@ -59,6 +59,8 @@ pub use api::{
 };
 
 #[doc(hidden)]
+pub mod argocd;
+#[doc(hidden)]
 pub mod config;
 #[doc(hidden)]
 pub mod convert;
@@ -66,6 +68,8 @@ pub mod convert;
 pub mod edit;
 #[doc(hidden)]
 pub mod emit;
+#[doc(hidden)]
+pub mod helm;
 #[doc(hidden)]
 pub mod input;
 #[doc(hidden)]
