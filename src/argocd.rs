@@ -269,7 +269,9 @@ fn parse_string(key: &str, text: &str, var: &str) -> Result<Value, EnvConfigErro
                 )
             })?;
             match parsed {
-                Value::Object(map) => commands_from_map(map.iter().map(|(k, v)| (k.as_str(), v)), var),
+                Value::Object(map) => {
+                    commands_from_map(map.iter().map(|(k, v)| (k.as_str(), v)), var)
+                }
                 other => Err(invalid(
                     var,
                     format!("commands must be a JSON object, found {}", kind_of(&other)),
@@ -339,7 +341,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             prev = row[j + 1];
             row[j + 1] = next;
         }
@@ -352,7 +356,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
@@ -372,7 +379,10 @@ mod tests {
             ("PARAM_COMMANDS_NGINX_1_27", "[\"nginx\"]"),
         ]))
         .unwrap();
-        assert_eq!(v["spec"], json!({"selectAll": true, "commands": {"nginx:1.27": ["nginx"]}}));
+        assert_eq!(
+            v["spec"],
+            json!({"selectAll": true, "commands": {"nginx:1.27": ["nginx"]}})
+        );
     }
 
     #[test]
@@ -381,11 +391,11 @@ mod tests {
         assert!(e.to_string().starts_with("PARAM_SELECTALL: "), "{e}");
         let e = config_from_env(env(&[("ARGOCD_ENV_selctAll", "true")])).unwrap_err();
         assert!(e.to_string().contains("did you mean `selectAll`"), "{e}");
-        let e = config_from_env(env(&[
-            ("PARAM_IMAGE", "a:1"),
-            ("ARGOCD_ENV_IMAGE", "b:1"),
-        ]))
-        .unwrap_err();
-        assert!(matches!(e, EnvConfigError::Conflict { key: "image", .. }), "{e}");
+        let e = config_from_env(env(&[("PARAM_IMAGE", "a:1"), ("ARGOCD_ENV_IMAGE", "b:1")]))
+            .unwrap_err();
+        assert!(
+            matches!(e, EnvConfigError::Conflict { key: "image", .. }),
+            "{e}"
+        );
     }
 }
