@@ -83,6 +83,7 @@ pub mod results;
 #[doc(hidden)]
 pub mod source;
 #[doc(hidden)]
+#[cfg(target_os = "linux")]
 pub mod step;
 #[doc(hidden)]
 pub mod text;
