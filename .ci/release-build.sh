@@ -108,6 +108,26 @@ package() {
     archive "$name"
 }
 
+# krew_install_check MANIFEST ARCHIVE: `krew install` of the manifest with this machine's
+# archive, into a scratch KREW_ROOT; the installed `kubectl-sequential` must run.
+# krew: $KREW, .tools/bin/krew or PATH; missing, it fails under CI and is skipped elsewhere.
+krew_install_check() {
+    local krew=${KREW:-}
+    [[ -z "$krew" && -x .tools/bin/krew ]] && krew=.tools/bin/krew
+    [[ -z "$krew" ]] && krew=$(command -v krew || true)
+    if [[ -z "$krew" ]]; then
+        [[ -n "${CI:-}" ]] && die "krew is not installed (needed to check the krew manifest)"
+        say "SKIPPED: krew install check (krew not installed)"
+        return 0
+    fi
+    local root="$STAGE/krew-root"
+    KREW_ROOT="$root" "$krew" install --manifest="$1" --archive="$2" >&2
+    local got
+    got=$("$root/bin/kubectl-sequential" --version)
+    [[ "$got" == *" $VERSION" ]] || die "krew-installed kubectl-sequential --version says '$got'"
+    say "krew install --manifest: kubectl-sequential installed and runs ($got)"
+}
+
 sha256() {
     if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi
 }
@@ -166,6 +186,7 @@ case $MODE in
             [[ -n "$sum" ]] && sed -i "s/@SHA256_$triple@/$sum/" "$krew"
         done
         files+=(kubectl-sequential.yaml)
+        krew_install_check "$krew" "$DIST/kueueleuleu-v$VERSION-$arch-unknown-linux-musl.tar.gz"
         ;;
 esac
 
