@@ -121,7 +121,7 @@ krew_install_check() {
         return 0
     fi
     local root="$STAGE/krew-root"
-    KREW_ROOT="$root" "$krew" install --manifest="$1" --archive="$2" >&2
+    KREW_ROOT="$root" "$krew" install --manifest="$1" --archive="$2" </dev/null >&2
     local got
     got=$("$root/bin/kubectl-sequential" --version)
     [[ "$got" == *" $VERSION" ]] || die "krew-installed kubectl-sequential --version says '$got'"
@@ -182,9 +182,17 @@ case $MODE in
         sed -e "s/@VERSION@/$VERSION/g" plugins/sequential.yaml >"$krew"
         for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
             sum=$(awk -v f="kueueleuleu-v$VERSION-$triple.tar.gz" '$2 == f {print $1}' "$DIST/$sums")
-            # Absent in --host-only builds: that platform's entry keeps its placeholder.
-            [[ -n "$sum" ]] && sed -i "s/@SHA256_$triple@/$sum/" "$krew"
+            # Absent in --host-only builds: that platform's entry is dropped below.
+            [[ -z "$sum" ]] || sed -i "s/@SHA256_$triple@/$sum/" "$krew"
         done
+        # Keep only the platforms that have an archive (one `- selector:` block each).
+        awk '
+            /^    - selector:/ { flush(); inblock = 1 }
+            inblock { block = block $0 "\n"; next }
+            { print }
+            END { flush() }
+            function flush() { if (block != "" && block !~ /@SHA256_/) printf "%s", block; block = "" }
+        ' "$krew" >"$krew.tmp" && mv "$krew.tmp" "$krew"
         files+=(kubectl-sequential.yaml)
         krew_install_check "$krew" "$DIST/kueueleuleu-v$VERSION-$arch-unknown-linux-musl.tar.gz"
         ;;

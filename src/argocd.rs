@@ -281,8 +281,9 @@ fn parse_string(key: &str, text: &str, var: &str) -> Result<Value, EnvConfigErro
     }
 }
 
-/// `image -> command`: each command a JSON array of strings, or (from a map parameter,
-/// whose values Argo CD keeps as strings) a string holding one.
+/// `image -> command`: each command a JSON list of strings (the entrypoint) or an object
+/// `{entrypoint, cmd}` (the function config's two forms), or, from a map parameter, whose
+/// values Argo CD keeps as strings, a string holding one of them as JSON.
 fn commands_from_map<'a>(
     entries: impl Iterator<Item = (&'a str, &'a Value)>,
     var: &str,
@@ -294,20 +295,32 @@ fn commands_from_map<'a>(
                 invalid(
                     var,
                     format!(
-                        "commands[{image:?}] must be a JSON list of strings, like \
-                         [\"nginx\", \"-g\", \"daemon off;\"] ({e})"
+                        "commands[{image:?}] must be JSON: a list of strings like \
+                         [\"nginx\", \"-g\", \"daemon off;\"], or {{\"entrypoint\": [...], \
+                         \"cmd\": [...]}} ({e})"
                     ),
                 )
             })?,
             other => other.clone(),
         };
-        let ok = command
-            .as_array()
-            .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string));
+        let strings = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+        let ok = match &command {
+            Value::Array(a) => !a.is_empty() && strings(&command),
+            Value::Object(parts) => {
+                !parts.is_empty()
+                    && parts
+                        .iter()
+                        .all(|(k, v)| (k == "entrypoint" || k == "cmd") && strings(v))
+            }
+            _ => false,
+        };
         if !ok {
             return Err(invalid(
                 var,
-                format!("commands[{image:?}] must be a non-empty list of strings, found {command}"),
+                format!(
+                    "commands[{image:?}] must be a non-empty list of strings (the entrypoint) \
+                     or {{\"entrypoint\": [...], \"cmd\": [...]}}, found {command}"
+                ),
             ));
         }
         out.insert(image.to_string(), command);
@@ -383,6 +396,19 @@ mod tests {
             v["spec"],
             json!({"selectAll": true, "commands": {"nginx:1.27": ["nginx"]}})
         );
+    }
+
+    #[test]
+    fn commands_take_both_config_forms() {
+        let v = config_from_env(env(&[(
+            "ARGOCD_ENV_commands",
+            r#"{"a:1": ["x"], "b:1": {"entrypoint": ["y"], "cmd": ["z"]}}"#,
+        )]))
+        .unwrap();
+        assert_eq!(v["spec"]["commands"]["b:1"]["cmd"], json!(["z"]));
+        let e = config_from_env(env(&[("ARGOCD_ENV_commands", r#"{"a:1": {"args": []}}"#)]))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("ARGOCD_ENV_commands: "), "{e}");
     }
 
     #[test]
