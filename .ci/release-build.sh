@@ -91,7 +91,7 @@ archive() {
         if tar --version 2>/dev/null | grep -q 'GNU tar'; then
             flags=(--sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner)
         fi
-        (cd "$STAGE" && tar "${flags[@]}" -cf - "$name") | gzip -n >"$DIST/$file"
+        (cd "$STAGE" && tar ${flags[@]+"${flags[@]}"} -cf - "$name") | gzip -n >"$DIST/$file"
     fi
     printf '%s\n' "$file"
 }
