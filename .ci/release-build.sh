@@ -179,7 +179,7 @@ case $MODE in
         (cd "$DIST" && sha256 "${files[@]}" >"$sums")
         # The krew manifest names the archives by their checksums: filled in last.
         krew="$DIST/kubectl-sequential.yaml"
-        sed -e "s/@VERSION@/$VERSION/g" plugins/sequential.yaml >"$krew"
+        sed -e "/^#/d" -e "s/@VERSION@/$VERSION/g" plugins/sequential.yaml >"$krew"
         for triple in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
             sum=$(awk -v f="kueueleuleu-v$VERSION-$triple.tar.gz" '$2 == f {print $1}' "$DIST/$sums")
             # Absent in --host-only builds: that platform's entry is dropped below.
