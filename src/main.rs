@@ -149,7 +149,7 @@ fn print_docs(command: &Command) -> Result<()> {
             clap_mangen::generate_to(cli, dir)
                 .with_context(|| format!("writing man pages into {}", dir.display()))?
         }
-        Command::Convert(_) | Command::Revert(_) => {}
+        _ => {} // the other subcommands are handled by run()
     }
     out.flush().context("writing to stdout")
 }
