@@ -17,6 +17,9 @@ KUSTOMIZE_VERSION=v5.8.1
 KPT_VERSION=v1.0.0-beta.56
 HELM3_VERSION=v3.19.5
 HELM4_VERSION=v4.3.1
+# The newest krew the Go module proxy serves; the release check installs the kubectl plugin
+# manifest with it.
+KREW_VERSION=v0.4.3
 KUBERNETES_VALIDATE_VERSION=1.37.0
 MUSL_TARGET=x86_64-unknown-linux-musl
 
@@ -142,6 +145,16 @@ if [[ "${KUEUELEULEU_SKIP_HELM4:-}" == 1 ]]; then
     say "helm4: skipped (KUEUELEULEU_SKIP_HELM4=1)"
 else
     install_helm helm4 v4 "$HELM4_VERSION"
+fi
+
+# --- krew (the release check installs the kubectl-sequential manifest with it) ---
+if has_version "$BIN/krew" "$KREW_VERSION" version; then
+    say "krew $KREW_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(krew)
+elif ! go_install krew sigs.k8s.io/krew/cmd/krew "$KREW_VERSION" \
+    "-X sigs.k8s.io/krew/internal/version.gitTag=$KREW_VERSION"; then
+    missing+=(krew)
 fi
 
 # --- kubernetes-validate (schema check of the converted objects) ---

@@ -33,3 +33,6 @@ done
 
 step "static (musl) build of both binaries, x86_64 and aarch64"
 .ci/build-static.sh --arch all
+
+step "release assets as .github/workflows/release.yml builds them, krew install of the manifest"
+.ci/release-build.sh --out target/release-check

@@ -63,6 +63,8 @@ pub use api::{
 };
 
 #[doc(hidden)]
+pub mod argocd;
+#[doc(hidden)]
 pub mod config;
 #[doc(hidden)]
 pub mod convert;
@@ -70,6 +72,8 @@ pub mod convert;
 pub mod edit;
 #[doc(hidden)]
 pub mod emit;
+#[doc(hidden)]
+pub mod helm;
 #[doc(hidden)]
 pub mod input;
 #[doc(hidden)]

@@ -1,7 +1,7 @@
 //! `kueueleuleu`: the KRM function and CLI. All I/O lives here; the work is in the library.
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use kueueleuleu::convert::Severity;
 use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{self, Overrides};
@@ -27,6 +27,8 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     select: Selection,
+    #[command(flatten)]
+    plugin: PluginMode,
 }
 
 #[derive(Subcommand, Debug)]
@@ -37,6 +39,36 @@ enum Command {
     Revert(Io),
     /// Show each step's state, exit code, true start and duration (table, JSON or YAML).
     Status(kueueleuleu::status::cli::Args),
+    /// Print a completion script for SHELL (bash, zsh, fish, powershell) on stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, or write every page into --out-dir.
+    Man {
+        /// Write kueueleuleu.1 and one page per subcommand into this directory.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// How an orchestrator's plugin runs us; hidden: the plugin files in examples/ set them.
+#[derive(Args, Debug, Clone, Default)]
+struct PluginMode {
+    /// Read the function config from the environment an orchestrator sets (argocd: plugin
+    /// parameters and plugin env of the Application).
+    #[arg(long, value_enum, value_name = "FROM", global = true, hide = true)]
+    config_from_env: Option<EnvSource>,
+    /// Helm 4 post-renderer plugin: on failure, write the messages to stdout as one YAML
+    /// string and exit 0, because Helm 4 drops a plugin's stderr and exit status but quotes
+    /// a document it cannot parse (see src/helm.rs).
+    #[arg(long, global = true, hide = true)]
+    helm_plugin: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum EnvSource {
+    Argocd,
 }
 
 #[derive(Args, Debug)]
@@ -64,20 +96,64 @@ struct Selection {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(kueueleuleu::status::cli::plugin_argv(std::env::args_os()));
+    let helm_plugin = cli.plugin.helm_plugin;
+    if helm_plugin {
+        *SAID.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
             say(&format!("kueueleuleu: error: {e:#}"));
+            if helm_plugin {
+                return helm_failure();
+            }
             ExitCode::from(1)
         }
     }
 }
 
+/// Lines written to stderr, kept only in Helm plugin mode (see [`helm_failure`]).
+static SAID: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
 /// Writes a line to stderr. A failed write (a closed or full stderr) must never abort the
 /// run or change its result: stdout is what matters.
 fn say(line: &str) {
+    if let Some(said) = SAID.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        said.push(line.to_string());
+    }
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{line}");
+}
+
+/// Helm 4 plugin mode, failed run: the messages as one YAML string on stdout, exit 0 (Helm
+/// then fails, quoting them). If stdout cannot take it, exit 1 is all that is left.
+fn helm_failure() -> ExitCode {
+    let said = SAID.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let doc = kueueleuleu::helm::failure_document(&said.unwrap_or_default());
+    let mut out = std::io::stdout().lock();
+    match out.write_all(doc.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+/// `completions` and `man`: generated from this file's clap definition.
+fn print_docs(command: &Command) -> Result<()> {
+    let mut cli = Cli::command();
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut cli, "kueueleuleu", &mut out)
+        }
+        Command::Man { out_dir: None } => clap_mangen::Man::new(cli).render(&mut out)?,
+        Command::Man { out_dir: Some(dir) } => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(cli, dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()))?
+        }
+        _ => {} // the other subcommands are handled by run()
+    }
+    out.flush().context("writing to stdout")
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -89,9 +165,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Convert(io)) => (Operation::Convert, io.files, io.recursive),
         Some(Command::Revert(io)) => (Operation::Revert, io.files, io.recursive),
         Some(Command::Status(args)) => return kueueleuleu::status::cli::run(args),
+        Some(docs) => return print_docs(&docs).map(|()| ExitCode::SUCCESS),
     };
+    let mut config = select.config.as_deref().map(read_config).transpose()?;
+    if let Some(EnvSource::Argocd) = cli.plugin.config_from_env {
+        let from_env = kueueleuleu::argocd::config_from_env(std::env::vars_os())
+            .context("Argo CD plugin parameters")?;
+        if !from_env.is_null() {
+            anyhow::ensure!(
+                config.is_none(),
+                "--config and the Argo CD plugin parameters both set the config; use one"
+            );
+            config = Some(from_env);
+        }
+    }
     let overrides = Overrides {
-        config: select.config.as_deref().map(read_config).transpose()?,
+        config,
         select_all: select.all,
     };
     let gathered = input::gather(&files, recursive)?;
@@ -131,6 +220,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     // All or nothing across inputs too: when any object failed, every input is written back
     // as it came (a ResourceList's own output carries the error results).
+    if failed && cli.plugin.helm_plugin {
+        return Ok(helm_failure());
+    }
     let stdout = std::io::stdout().lock();
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, stdout);
     write_all(&mut stdout, &gathered.sources, &outputs, failed)
