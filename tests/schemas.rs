@@ -5,7 +5,6 @@ mod support {
     pub mod tools;
 }
 
-use serde::Deserialize;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -22,12 +21,18 @@ fn converted_objects() -> Vec<(String, Value)> {
         let exit = std::fs::read_to_string(dir.join("expected.exit")).unwrap_or_default();
         let reverting =
             std::fs::read_to_string(dir.join("args")).is_ok_and(|a| a.starts_with("revert"));
-        if exit.trim() != "0" || reverting {
+        if exit.trim() != "0" || reverting || dir.join("known-gap").exists() {
             continue;
         }
         let text = std::fs::read_to_string(dir.join("expected.out")).unwrap();
-        for de in serde_yaml::Deserializer::from_str(&text) {
-            let doc = Value::deserialize(de).unwrap();
+        // The project's own reader: it takes what the converter takes (a byte order mark,
+        // custom tags and big integers in objects it only copies).
+        let docs = kueueleuleu::yaml::tree::parse(text.trim_start_matches('\u{feff}'))
+            .unwrap_or_else(|e| panic!("{}: expected.out: {e}", dir.display()));
+        for root in docs.into_iter().flatten() {
+            let doc = kueueleuleu::yaml::value::Resolver::new(&root)
+                .value(&root)
+                .unwrap_or_else(|e| panic!("{}: expected.out: {e}", dir.display()));
             let items = match doc.get("kind").and_then(Value::as_str) {
                 Some("ResourceList" | "List") => {
                     doc["items"].as_array().cloned().unwrap_or_default()
