@@ -35,6 +35,8 @@ enum Command {
     Convert(Io),
     /// Restore every object in sequential form to what was written before conversion.
     Revert(Io),
+    /// Read images' ENTRYPOINT and CMD from their registries into the config's `commands`.
+    Resolve(kueueleuleu::registry::Args),
 }
 
 #[derive(Args, Debug)]
@@ -86,6 +88,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => (Operation::Convert, Vec::new(), false),
         Some(Command::Convert(io)) => (Operation::Convert, io.files, io.recursive),
         Some(Command::Revert(io)) => (Operation::Revert, io.files, io.recursive),
+        Some(Command::Resolve(args)) => {
+            return kueueleuleu::registry::run(args, select.config.as_deref(), select.all);
+        }
     };
     let overrides = Overrides {
         config: select.config.as_deref().map(read_config).transpose()?,
