@@ -116,7 +116,7 @@ impl Registry {
     ) -> Result<ImageInfo, FetchError> {
         match tokio::time::timeout(PER_IMAGE, self.fetch_inner(reference, auth)).await {
             Ok(Ok(info)) => Ok(info),
-            Ok(Err(e)) => Err(explain(image, reference, e)),
+            Ok(Err(e)) => Err(explain(image, reference, &self.platform, e)),
             Err(_) => Err(FetchError::Other {
                 image: image.into(),
                 reason: format!(
@@ -325,7 +325,7 @@ where
     }
 }
 
-fn explain(image: &str, reference: &Reference, failure: Failure) -> FetchError {
+fn explain(image: &str, reference: &Reference, want: &Platform, failure: Failure) -> FetchError {
     let registry = reference.registry().to_string();
     let other = |reason: String| FetchError::Other {
         image: image.into(),
@@ -335,7 +335,7 @@ fn explain(image: &str, reference: &Reference, failure: Failure) -> FetchError {
         Failure::NoPlatform(have) => {
             return FetchError::NoPlatform {
                 image: image.into(),
-                want: Platform::default(),
+                want: want.clone(),
                 have,
             };
         }
