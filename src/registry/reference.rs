@@ -40,8 +40,8 @@ mod tests {
         assert_eq!(r.whole(), "docker.io/library/nginx:latest");
         let r = parse("bitnami/redis:7").unwrap();
         assert_eq!(r.whole(), "docker.io/bitnami/redis:7");
-        let r = parse("127.0.0.1:5000/app@sha256:".to_string().as_str() + &"a".repeat(64));
-        assert_eq!(r.unwrap().registry(), "127.0.0.1:5000");
+        let pinned = format!("127.0.0.1:5000/app@sha256:{}", "a".repeat(64));
+        assert_eq!(parse(&pinned).unwrap().registry(), "127.0.0.1:5000");
     }
 
     #[test]
