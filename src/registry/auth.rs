@@ -103,10 +103,10 @@ impl DockerConfig {
             .and_then(|h| h.iter().find(|(k, _)| same_host(k, host)))
             .and_then(|(_, v)| v.as_str())
             .or_else(|| self.value.get("credsStore").and_then(Value::as_str));
-        if let Some(helper) = helper.filter(|h| !h.is_empty()) {
-            if let Some(auth) = run_helper(helper, server, host)? {
-                return Ok(auth);
-            }
+        if let Some(helper) = helper.filter(|h| !h.is_empty())
+            && let Some(auth) = run_helper(helper, server, host)?
+        {
+            return Ok(auth);
         }
         let Some((key, entry)) = self
             .value

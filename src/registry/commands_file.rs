@@ -171,9 +171,10 @@ fn chunks(lines: &[&str]) -> Result<(Vec<Chunk>, String), String> {
             if is_blank_or_comment(line) || out.is_empty() {
                 pending.push_str(line);
             } else {
-                out.last_mut()
-                    .map(|c| c.text.push_str(&std::mem::take(&mut pending)));
-                out.last_mut().map(|c| c.text.push_str(line));
+                if let Some(c) = out.last_mut() {
+                    c.text.push_str(&std::mem::take(&mut pending));
+                    c.text.push_str(line);
+                }
             }
             continue;
         }
