@@ -401,3 +401,66 @@ fn credentials_come_from_the_docker_config() {
         "\"{image}\": {{entrypoint: [\"/secret\"], cmd: []}}"
     )));
 }
+
+#[test]
+fn credential_helpers_are_run() {
+    let Some(r) = Registry::start("helper", true) else {
+        return;
+    };
+    r.push("private:2", "linux/amd64", None, Some(&["/run"]));
+    let work = TempDir::new("helper-work");
+    let w = &work.0;
+    let image = format!("{}/private:2", r.host);
+    write(
+        w,
+        "pod.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - {{name: a, image: \"{image}\"}}\n"
+        ),
+    );
+    // A helper that knows this registry only, as `docker-credential-*` helpers answer.
+    let bin = TempDir::new("helper-bin");
+    let helper = bin.0.join("docker-credential-kltest");
+    let (user, password) = (registry_support::USER, registry_support::PASSWORD);
+    write(
+        &bin.0,
+        "docker-credential-kltest",
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread -r server\nif [ \"$server\" = '{}' ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{password}\"}}' \"$server\"\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+            r.host
+        ),
+    );
+    let mode = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+    std::fs::set_permissions(&helper, mode).unwrap();
+    let docker = TempDir::new("helper-docker");
+    write(
+        &docker.0,
+        "config.json",
+        &format!(r#"{{"credHelpers": {{"{}": "kltest"}}}}"#, r.host),
+    );
+    let path = format!(
+        "{}:{}",
+        bin.0.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args([
+            "resolve",
+            "--all",
+            "-f",
+            "pod.yaml",
+            "--config",
+            "fn.yaml",
+            "--insecure-registry",
+            &r.host,
+        ])
+        .current_dir(w)
+        .env("DOCKER_CONFIG", &docker.0)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        read(w, "fn.yaml").contains(&format!("\"{image}\": {{entrypoint: [], cmd: [\"/run\"]}}"))
+    );
+}
