@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod client;
 pub mod commands_file;
+pub mod error;
 pub mod platform;
 pub mod reference;
 pub mod resolve;
