@@ -96,7 +96,7 @@ pub fn run(args: Args, config: Option<&Path>, all: bool) -> Result<ExitCode> {
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = rustls_graviola::default_provider().install_default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
