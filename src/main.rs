@@ -37,6 +37,8 @@ enum Command {
     Revert(Io),
     /// Read images' ENTRYPOINT and CMD from their registries into the config's `commands`.
     Resolve(kueueleuleu::registry::Args),
+    /// Show each step's state, exit code, true start and duration (table, JSON or YAML).
+    Status(kueueleuleu::status::cli::Args),
 }
 
 #[derive(Args, Debug)]
@@ -63,7 +65,7 @@ struct Selection {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(kueueleuleu::status::cli::plugin_argv(std::env::args_os()));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -91,6 +93,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Resolve(args)) => {
             return kueueleuleu::registry::run(args, select.config.as_deref(), select.all);
         }
+        Some(Command::Status(args)) => return kueueleuleu::status::cli::run(args),
     };
     let overrides = Overrides {
         config: select.config.as_deref().map(read_config).transpose()?,

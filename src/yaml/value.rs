@@ -25,6 +25,10 @@ pub enum MeaningError {
         "aliases expand to more than {limit} nodes (an alias bomb?); write the repeated parts out or use fewer nested aliases"
     )]
     TooLarge { limit: usize },
+    #[error(
+        "aliases at line {line} nest deeper than {limit} levels (or an alias refers to a node that contains it); write the value out"
+    )]
+    TooDeep { line: usize, limit: usize },
     #[error("merge key `<<` at line {line} must refer to a mapping or a list of mappings")]
     BadMerge { line: usize },
     #[error("mapping key at line {line} is a collection; Kubernetes objects only have string keys")]
@@ -35,6 +39,7 @@ pub enum MeaningError {
 pub struct Resolver<'n> {
     anchors: HashMap<usize, &'n Node>,
     budget: usize,
+    depth: usize,
 }
 
 /// Expansion allowed beyond the nodes actually written: generous for real manifests that
@@ -56,6 +61,7 @@ impl<'n> Resolver<'n> {
         Resolver {
             anchors,
             budget: count.saturating_mul(BUDGET_FACTOR).max(BUDGET_FLOOR),
+            depth: 0,
         }
     }
 
@@ -73,6 +79,21 @@ impl<'n> Resolver<'n> {
 
     /// What `node` means.
     pub fn value(&mut self, node: &'n Node) -> Result<Value, MeaningError> {
+        // Aliases can nest values far deeper than the text does (and an alias inside its own
+        // anchor never ends): bound the recursion, not only the node count.
+        if self.depth >= super::scan::MAX_DEPTH {
+            return Err(MeaningError::TooDeep {
+                line: node.line,
+                limit: super::scan::MAX_DEPTH,
+            });
+        }
+        self.depth += 1;
+        let value = self.value_inner(node);
+        self.depth -= 1;
+        value
+    }
+
+    fn value_inner(&mut self, node: &'n Node) -> Result<Value, MeaningError> {
         if self.budget == 0 {
             return Err(MeaningError::TooLarge {
                 limit: BUDGET_FLOOR,
@@ -146,7 +167,7 @@ impl<'n> Resolver<'n> {
 
 /// A scalar under the YAML 1.2 core schema (what the parser of kpt's Go libraries and this
 /// tool's own reader agree on); quoted and block scalars are always strings.
-fn scalar(text: &str, style: Style, tag: Option<&str>) -> Value {
+pub(super) fn scalar(text: &str, style: Style, tag: Option<&str>) -> Value {
     if let Some("tag:yaml.org,2002:str" | "!!str") = tag {
         return Value::String(text.into());
     }
@@ -308,6 +329,19 @@ mod tests {
             ));
         }
         assert!(matches!(meaning(&bomb), Err(MeaningError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn aliases_inside_their_own_anchor_or_nested_deep_are_refused() {
+        assert!(matches!(
+            meaning("a: &x [1, *x]\n"),
+            Err(MeaningError::TooDeep { .. } | MeaningError::UnknownAlias { .. })
+        ));
+        let mut deep = String::from("l0: &l0 [x]\n");
+        for i in 1..400 {
+            deep.push_str(&format!("l{i}: &l{i} [*l{}]\n", i - 1));
+        }
+        assert!(matches!(meaning(&deep), Err(MeaningError::TooDeep { .. })));
     }
 
     #[test]
