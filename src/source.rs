@@ -102,9 +102,13 @@ pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
 /// Whether the input is JSON (its first character opens an object or array), so the
 /// output must be JSON too.
 pub fn is_json(text: &str) -> bool {
-    text.trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with(['{', '['])
+    let text = text.trim_start_matches('\u{feff}');
+    // Flow-style YAML also starts with `{`: only text that really is JSON (one or more JSON
+    // documents, nothing else) is answered in JSON, or YAML words would change meaning.
+    text.trim_start().starts_with(['{', '['])
+        && serde_json::Deserializer::from_str(text)
+            .into_iter::<serde::de::IgnoredAny>()
+            .all(|doc| doc.is_ok())
 }
 
 fn str_of<'f>(

@@ -171,39 +171,40 @@ fn check(input: &[u8], op: Operation, overrides: &Overrides) -> Result<(), TestC
         return Ok(()); // a clean error: nothing written
     };
     tally(if out.failed { 1 } else { 2 });
+    let out_text = out.text();
     let shown = || String::from_utf8_lossy(input).into_owned();
     if out.failed && !out.resource_list {
         prop_assert!(
-            out.text.as_bytes() == input,
+            out_text.as_bytes() == input,
             "an error was reported, but the stream did not come back unchanged:\n{}\n---- output:\n{}",
             shown(),
-            out.text
+            out_text
         );
     }
     let independent = count_objects(input);
     if let Some(before) = independent {
-        let after = count_objects(out.text.as_bytes());
+        let after = count_objects(out_text.as_bytes());
         prop_assert!(
             Some(before) == after,
             "{before} objects became {after:?} (None: unreadable):\n{}\n---- output:\n{}",
             shown(),
-            out.text
+            out_text
         );
     }
     if out.failed || op == Operation::Revert {
         return Ok(());
     }
-    let again = run(out.text.as_bytes(), op, overrides);
+    let again = run(out_text.as_bytes(), op, overrides);
     prop_assert!(
-        again.as_ref().is_ok_and(|a| a.text == out.text) || json_like(input),
+        again.as_ref().is_ok_and(|a| a.text() == out_text) || json_like(input),
         "converting the output again changed it:\n{}\n---- output:\n{}\n---- again:\n{:?}",
         shown(),
-        out.text,
-        again.map(|a| a.text)
+        out_text,
+        again.map(|a| a.text())
     );
     // Revert is compared where the independent reader takes the input too.
     if !out.resource_list && independent.is_some() {
-        let back = run(out.text.as_bytes(), Operation::Revert, overrides);
+        let back = run(out_text.as_bytes(), Operation::Revert, overrides);
         let want = run(input, Operation::Revert, overrides);
         if let (Ok(back), Ok(want)) = (back, want) {
             let known = known_bug(input, &back);
@@ -216,18 +217,18 @@ fn check(input: &[u8], op: Operation, overrides: &Overrides) -> Result<(), TestC
                 !back.failed,
                 "revert refuses what convert wrote:\n{}\n---- output:\n{}\n---- revert said: {:?}",
                 shown(),
-                out.text,
+                out_text,
                 back.reports
                     .iter()
                     .map(|r| format!("{r:?}"))
                     .collect::<Vec<_>>()
             );
             prop_assert!(
-                values(&back.text) == values(&want.text),
+                values(&back.text()) == values(&want.text()),
                 "revert does not give back the input's objects:\n{}\n---- output:\n{}\n---- reverted:\n{}",
                 shown(),
-                out.text,
-                back.text
+                out_text,
+                back.text()
             );
         }
     }
@@ -381,7 +382,7 @@ proptest! {
             if with_config {
                 args.extend(["--config", config.as_str()]);
             }
-            let library = run(&input, op, &overrides).ok().map(|o| o.text);
+            let library = run(&input, op, &overrides).ok().map(|o| o.text());
             if let Err(e) = binary(&input, &args, library.as_deref()) {
                 return Err(TestCaseError::fail(format!("{e}\ninput:\n{}", String::from_utf8_lossy(&input))));
             }

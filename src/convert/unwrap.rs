@@ -138,8 +138,29 @@ fn check_reserved_names(
                     ),
                 ));
             }
-            let mounts = c.get("volumeMounts").and_then(Value::as_array);
-            for (j, m) in mounts.map_or(&[][..], Vec::as_slice).iter().enumerate() {
+            let mounts = match c.get("volumeMounts") {
+                None | Some(Value::Null) => &[][..],
+                Some(Value::Array(items)) => items.as_slice(),
+                Some(_) => {
+                    errors.push(Finding::error(
+                        format!("{key}[{i}].volumeMounts"),
+                        "must be a list of volume mounts",
+                    ));
+                    &[][..]
+                }
+            };
+            for (j, m) in mounts.iter().enumerate() {
+                let mount_name = name_of(m).unwrap_or_default();
+                if reserved(mount_name) && !(was_converted && (ours || is_injected_volume(m))) {
+                    errors.push(Finding::error(
+                        format!("{key}[{i}].volumeMounts[{j}].name"),
+                        format!(
+                            "volume mount {mount_name:?} clashes with the mounts the conversion \
+                             injects; {rename}"
+                        ),
+                    ));
+                    continue;
+                }
                 let path = m
                     .get("mountPath")
                     .and_then(Value::as_str)

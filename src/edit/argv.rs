@@ -196,7 +196,7 @@ impl Editor<'_> {
     /// The item's text inside a flow list, when it can go there.
     pub(super) fn flow_text(&self, item: &Item<'_>) -> Option<String> {
         match item {
-            Item::New(s) => Some(emit::scalar(s)),
+            Item::New(s) => Some(self.scalar(s)),
             Item::Reused(node, _) => {
                 let raw = &self.text[node.start..node.end];
                 let single_line = !raw.contains('\n');
@@ -215,7 +215,7 @@ impl Editor<'_> {
                 Some(if ok {
                     raw.to_string()
                 } else {
-                    emit::scalar(node.scalar()?)
+                    self.scalar(node.scalar()?)
                 })
             }
         }

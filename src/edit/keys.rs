@@ -2,7 +2,6 @@
 //! flow style, without touching the text around them.
 
 use super::{EditError, Editor, shape};
-use crate::emit;
 use crate::text::{column, line_end, line_start};
 use crate::yaml::tree::{Body, Node, colon_after};
 use serde_json::Value;
@@ -61,7 +60,12 @@ impl Editor<'_> {
             return;
         };
         if *flow {
-            let close = map.end - 1;
+            // Right after the entry it follows (or the last one), so that whatever space the
+            // user left before `}` stays there, and removing the key gives the text back.
+            let close = match after.or_else(|| entries.last().map(|(k, v)| (k, v))) {
+                Some((k, v)) => entry_end_at(self.text, k, v),
+                None => map.end - 1,
+            };
             let sep = if entries.is_empty() { "" } else { ", " };
             let value = if value.starts_with('\n') {
                 String::new()
@@ -69,7 +73,7 @@ impl Editor<'_> {
                 value.to_string()
             };
             self.new_keys
-                .push((close..close, format!("{sep}{}:{value}", emit::scalar(key))));
+                .push((close..close, format!("{sep}{}:{value}", self.scalar(key))));
             return;
         }
         let (k, v) = match after.or_else(|| entries.last().map(|(k, v)| (k, v))) {
@@ -79,7 +83,7 @@ impl Editor<'_> {
         let at = line_end(self.text, self.value_end(k, v).max(k.end));
         let pad = " ".repeat(column(self.text, entries[0].0.start));
         self.new_keys
-            .push((at..at, format!("\n{pad}{}:{value}", emit::scalar(key))));
+            .push((at..at, format!("\n{pad}{}:{value}", self.scalar(key))));
     }
 
     pub(super) fn remove(&mut self, map: &Node, k: &Node, v: &Node) -> Result<(), EditError> {
@@ -142,7 +146,7 @@ impl Editor<'_> {
         if have == want && (want.is_some() || map.get(key).is_none()) {
             return Ok(());
         }
-        let text = want.map(|w| format!(" {}", emit::inline(w)));
+        let text = want.map(|w| format!(" {}", self.inline(w)));
         self.set(map, key, text, &[])
     }
 

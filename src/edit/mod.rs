@@ -44,9 +44,11 @@ pub fn apply(
     spec: &Node,
     current: &Value,
     plan: &Plan,
+    json: bool,
 ) -> Result<(String, Vec<Reinterpreted>), EditError> {
     let mut e = Editor {
         text,
+        json,
         edits: Vec::new(),
         new_keys: Vec::new(),
         notes: Vec::new(),
@@ -95,6 +97,8 @@ type Edit = (std::ops::Range<usize>, String);
 
 struct Editor<'t> {
     text: &'t str,
+    /// The input is JSON: everything written must be JSON too (all of it is flow style).
+    json: bool,
     edits: Vec<Edit>,
     new_keys: Vec<Edit>,
     notes: Vec<Reinterpreted>,
@@ -109,6 +113,24 @@ enum Item<'n> {
 }
 
 impl<'t> Editor<'t> {
+    /// A new string as a scalar: JSON-quoted in JSON, YAML 1.1-safe otherwise.
+    fn scalar(&self, s: &str) -> String {
+        if self.json {
+            Value::from(s).to_string()
+        } else {
+            emit::scalar(s)
+        }
+    }
+
+    /// A new value in flow style.
+    fn inline(&self, v: &Value) -> String {
+        if self.json {
+            v.to_string()
+        } else {
+            emit::inline(v)
+        }
+    }
+
     fn container(
         &mut self,
         node: &Node,
@@ -164,7 +186,7 @@ impl<'t> Editor<'t> {
         let flow = seq.is_flow();
         if users == 0 {
             let text = if flow {
-                format!(" {}", emit::inline(&Value::from(tail.to_vec())))
+                format!(" {}", self.inline(&Value::from(tail.to_vec())))
             } else {
                 let col = dash_column(self.text, seq);
                 tail.iter()
@@ -211,7 +233,7 @@ impl<'t> Editor<'t> {
         let last_kept = keep.last().map(|&i| &items[i]);
         if flow {
             let close = seq.end - 1;
-            let parts: Vec<String> = tail.iter().map(emit::inline).collect();
+            let parts: Vec<String> = tail.iter().map(|v| self.inline(v)).collect();
             let sep = if last_kept.is_some() { ", " } else { "" };
             let at = last_kept.map_or(close, |n| n.end);
             self.edits
@@ -232,7 +254,7 @@ impl<'t> Editor<'t> {
     /// The text after `key:` for a new list of generated items in this map's style.
     fn new_list(&self, map: &Node, items: &[Value]) -> String {
         if map.is_flow() {
-            return format!(" {}", emit::inline(&Value::from(items.to_vec())));
+            return format!(" {}", self.inline(&Value::from(items.to_vec())));
         }
         let col = self.key_column(map) + self.seq_indent;
         items

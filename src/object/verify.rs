@@ -4,6 +4,7 @@
 use super::read::{Parsed, parse_object};
 use crate::convert::{self, Plan};
 use crate::edit;
+use crate::source::is_json;
 use crate::yaml::matches::{Verdict, matches};
 use crate::yaml::tree::Node;
 use serde_json::Value;
@@ -24,11 +25,20 @@ pub(super) fn edit_text(
         .try_fold(&mut expected, |v, key| v.get_mut(*key))
         .ok_or("internal: pod spec vanished")?;
     *target = convert::apply_json(spec, plan);
-    if json {
+    // JSON as a JSON printer lays it out (kubectl's) is printed again the same way; other JSON
+    // is edited in place like YAML (every new piece written as JSON), so a hand-laid-out
+    // object keeps its layout.
+    if json && json_text(&parsed.value, &parsed.text, column) == parsed.text[column..] {
         return Ok((json_text(&expected, &parsed.text, column), Vec::new()));
     }
-    let (edited, notes) =
-        edit::apply(&parsed.text, spec_node, spec, plan).map_err(|e| e.to_string())?;
+    let (edited, notes) = match edit::apply(&parsed.text, spec_node, spec, plan, json) {
+        Ok(done) => done,
+        Err(_) if json => return Ok((json_text(&expected, &parsed.text, column), Vec::new())),
+        Err(e) => return Err(e.to_string()),
+    };
+    if json && !is_json(&edited) {
+        return Ok((json_text(&expected, &parsed.text, column), Vec::new()));
+    }
     let new_text = edited
         .strip_prefix(&" ".repeat(column))
         .ok_or("internal: the edit changed the object's first line")?
@@ -90,7 +100,15 @@ pub(super) fn json_text(value: &Value, padded: &str, column: usize) -> String {
     if value.serialize(&mut ser).is_err() {
         return String::new();
     }
-    let text = String::from_utf8(out).unwrap_or_default();
+    let mut text = String::from_utf8(out).unwrap_or_default();
+    // Go's encoder (kubectl's) writes &, < and > as \u0026, \u003c and \u003e; keep that
+    // spelling unless the input wrote them raw. They can only occur inside strings in JSON.
+    if !padded.contains(['&', '<', '>']) {
+        text = text
+            .replace('&', "\\u0026")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e");
+    }
     let pad = " ".repeat(column);
     let mut lines = text.split('\n');
     let mut result = lines.next().unwrap_or_default().to_string();
