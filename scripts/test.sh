@@ -10,6 +10,7 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "install pinned test tools"
 .ci/install-tools.sh
 export PATH="$PWD/.tools/bin:$PATH"
+.ci/install-registry-tools.sh # pinned registry and crane for tests/e2e_registry.rs
 
 step "install pinned podman, buildah and runc (image build and container-function tests)"
 .ci/install-podman.sh

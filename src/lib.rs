@@ -83,6 +83,8 @@ pub mod pipeline;
 #[doc(hidden)]
 pub mod protocol;
 #[doc(hidden)]
+pub mod registry;
+#[doc(hidden)]
 pub mod results;
 #[doc(hidden)]
 pub mod source;

@@ -37,6 +37,8 @@ enum Command {
     Convert(Io),
     /// Restore every object in sequential form to what was written before conversion.
     Revert(Io),
+    /// Read images' ENTRYPOINT and CMD from their registries into the config's `commands`.
+    Resolve(kueueleuleu::registry::Args),
     /// Show each step's state, exit code, true start and duration (table, JSON or YAML).
     Status(kueueleuleu::status::cli::Args),
     /// Print a completion script for SHELL (bash, zsh, fish, powershell) on stdout.
@@ -164,6 +166,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => (Operation::Convert, Vec::new(), false),
         Some(Command::Convert(io)) => (Operation::Convert, io.files, io.recursive),
         Some(Command::Revert(io)) => (Operation::Revert, io.files, io.recursive),
+        Some(Command::Resolve(args)) => {
+            return kueueleuleu::registry::run(args, select.config.as_deref(), select.all);
+        }
         Some(Command::Status(args)) => return kueueleuleu::status::cli::run(args),
         Some(docs) => return print_docs(&docs).map(|()| ExitCode::SUCCESS),
     };
