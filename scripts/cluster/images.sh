@@ -29,7 +29,7 @@ import() {
 base_images() {
     local root
     root=$(mktemp -d)
-    install -D -m 0755 "$K8S_BIN/pause" "$root/pause"
+    install -D -m 0755 "${PAUSE_BIN:-$K8S_BIN/pause}" "$root/pause"
     "$(dirname "$0")/image-archive.sh" --ref "$PAUSE_IMAGE" --rootfs "$root" \
         --out "$OUT/pause.tar" --entrypoint '["/pause"]' --user 65535:65535
     rm -rf "$root"
@@ -47,10 +47,15 @@ base_images() {
     chmod 1777 "$root/tmp"
     printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
     printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
-    "$(dirname "$0")/image-archive.sh" --ref "$BUSYBOX_IMAGE" --rootfs "$root" \
+    "$(dirname "$0")/image-archive.sh" --ref "${BUSYBOX_IMAGES[0]}" --rootfs "$root" \
         --out "$OUT/busybox.tar" --cmd '["sh"]'
     rm -rf "$root"
-    import "$OUT/busybox.tar" "$BUSYBOX_IMAGE"
+    import "$OUT/busybox.tar" "${BUSYBOX_IMAGES[0]}"
+    local tag
+    for tag in "${BUSYBOX_IMAGES[@]:1}"; do
+        ctr_k8s images tag --force "${BUSYBOX_IMAGES[0]}" "$tag" >/dev/null
+        say "tagged $tag"
+    done
 }
 
 # The project image. Until .ci/build-image.sh (the image's one definition) exists,

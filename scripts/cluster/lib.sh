@@ -12,7 +12,8 @@ CONTAINERD_SOCK="$CLUSTER_DIR/run/containerd/containerd.sock"
 NODE_NAME=kueueleuleu-node
 # Local images (docker-archive tarballs imported into containerd; nothing is pulled).
 PAUSE_IMAGE=registry.k8s.io/pause:kueueleuleu
-BUSYBOX_IMAGE=docker.io/library/busybox:1.36
+# busybox under the tags the examples (1.37) and fixtures (1.36) use.
+BUSYBOX_IMAGES=(docker.io/library/busybox:1.37 docker.io/library/busybox:1.36)
 # Ports, all on 127.0.0.1.
 ETCD_PORT=${KUEUELEULEU_ETCD_PORT:-23790}
 ETCD_PEER_PORT=${KUEUELEULEU_ETCD_PEER_PORT:-23800}

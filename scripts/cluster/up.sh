@@ -164,5 +164,14 @@ wait_for "node $NODE_NAME Ready" node_ready
 wait_for "default service account" kubectl -n default get serviceaccount default
 wait_for "kube-root-ca.crt" kubectl -n default get configmap kube-root-ca.crt
 
+# What the tests need to find this cluster (tests/cluster_support reads it).
+cat >"$CLUSTER_DIR/cluster.env" <<EOE
+KUBECONFIG=$KUBECONFIG_PATH
+KUBECTL=$K8S_BIN/kubectl
+CONTAINERD_SOCK=$CONTAINERD_SOCK
+NODE_NAME=$NODE_NAME
+KUBERNETES_VERSION=$KUBERNETES_VERSION
+PROJECT_IMAGE=$(project_image_ref)
+EOE
 say "cluster up in $((SECONDS - t0))s (Kubernetes $KUBERNETES_VERSION)"
 echo "KUEUELEULEU_KUBECONFIG=$KUBECONFIG_PATH"
