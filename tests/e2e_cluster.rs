@@ -37,8 +37,9 @@ fn now() -> f64 {
 #[test]
 fn two_step_pod_of_the_readme_runs_in_order() {
     let ns = namespace!("two-steps");
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pod.yaml"))
-        .expect("examples/pod.yaml");
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pod.yaml"))
+            .expect("examples/pod.yaml");
     ns.apply(&convert(&example));
     let pod = ns.wait_pod_done("two-steps");
     assert_eq!(phase(&pod), "Succeeded", "{}", ns.diagnostics());
@@ -61,12 +62,19 @@ fn five_step_pod_runs_in_strict_order() {
     let s = steps(&pod);
     assert_eq!(s.len(), 5);
     for step in &s {
-        assert_eq!((step.reason(), step.exit_code()), ("Succeeded", 0), "{step:?}");
+        assert_eq!(
+            (step.reason(), step.exit_code()),
+            ("Succeeded", 0),
+            "{step:?}"
+        );
     }
     assert_strict_order(&s);
     assert_eq!(ns.logs("five-steps", "s5"), "s1\ns2\ns3\ns4\ns5\n");
     for i in 1..=4 {
-        assert_eq!(ns.logs("five-steps", &format!("s{i}")), format!("s{i} ran\n"));
+        assert_eq!(
+            ns.logs("five-steps", &format!("s{i}")),
+            format!("s{i} ran\n")
+        );
     }
 }
 
@@ -86,7 +94,11 @@ fn failing_middle_step_skips_the_rest_and_fails_pod_and_job() {
     assert_eq!((s[1].reason(), s[1].exit_code()), ("Failed", 3));
     assert_eq!((s[2].reason(), s[2].exit_code()), ("Skipped", 1));
     assert_eq!(ns.logs(&name, "middle"), "middle fails\n");
-    assert_eq!(ns.logs(&name, "last"), "", "a skipped step's command never runs");
+    assert_eq!(
+        ns.logs(&name, "last"),
+        "",
+        "a skipped step's command never runs"
+    );
 }
 
 #[test]
@@ -149,14 +161,22 @@ fn check_sigkill(
     assert_eq!(s[1].reason(), successor, "{:?}", s[1]);
     assert_eq!(s[2].reason(), "Skipped", "{:?}", s[2]);
     assert_eq!(s[0].exit_code(), 137, "{:?}", s[0]);
-    eprintln!("{test}: Pod reported Failed {:.2}s after the kill", ended - killed_at);
+    eprintln!(
+        "{test}: Pod reported Failed {:.2}s after the kill",
+        ended - killed_at
+    );
     Some(s)
 }
 
 #[test]
 fn sigkill_of_a_step_command_ends_the_pod_at_once() {
     let Some(s) = check_sigkill("sigkill-command", "Skipped", |ns, _| {
-        ns.ok(&["exec", "sigkill", "-c", "long", "--", "pkill", "-KILL", "sleep"], None);
+        ns.ok(
+            &[
+                "exec", "sigkill", "-c", "long", "--", "pkill", "-KILL", "sleep",
+            ],
+            None,
+        );
     }) else {
         return;
     };
@@ -177,7 +197,17 @@ fn sigkill_of_a_step_runner_ends_the_pod_at_once() {
         let sock = ns.cluster.containerd_sock.to_str().unwrap();
         let out = cluster_support::run(
             std::path::Path::new("ctr"),
-            &["--address", sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", &id],
+            &[
+                "--address",
+                sock,
+                "-n",
+                "k8s.io",
+                "tasks",
+                "kill",
+                "-s",
+                "SIGKILL",
+                &id,
+            ],
             None,
             Duration::from_secs(20),
         );
@@ -196,10 +226,16 @@ fn oom_killed_step_ends_the_pod_with_the_reason_visible() {
     assert_eq!(s[1].kubelet_reason(), "OOMKilled", "{:?}", s[1]);
     assert_eq!(s[1].exit_code(), 137, "{:?}", s[1]);
     assert_eq!(s[2].reason(), "Skipped", "{:?}", s[2]);
-    let lag = s[2].time("finishedAt") - pods::parse_rfc3339(
-        s[1].terminated.as_ref().unwrap()["finishedAt"].as_str().unwrap(),
+    let lag = s[2].time("finishedAt")
+        - pods::parse_rfc3339(
+            s[1].terminated.as_ref().unwrap()["finishedAt"]
+                .as_str()
+                .unwrap(),
+        );
+    assert!(
+        lag < 2.0,
+        "the successor ended {lag:.3}s after the OOM kill"
     );
-    assert!(lag < 2.0, "the successor ended {lag:.3}s after the OOM kill");
 }
 
 #[test]
@@ -207,7 +243,12 @@ fn on_failure_restarts_a_flaky_step_in_place() {
     let ns = namespace!("onfailure");
     ns.apply(&convert(&manifest("job-onfailure.yaml")));
     let job = ns.wait_job_done("flaky");
-    assert_eq!(job_condition(&job).unwrap().0, "Complete", "{}", ns.diagnostics());
+    assert_eq!(
+        job_condition(&job).unwrap().0,
+        "Complete",
+        "{}",
+        ns.diagnostics()
+    );
     let pods = ns.job_pods("flaky");
     assert_eq!(pods.len(), 1, "restarts happen in place, in one Pod");
     let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
@@ -215,7 +256,11 @@ fn on_failure_restarts_a_flaky_step_in_place() {
     let restarts: Vec<u64> = s.iter().map(|s| s.restart_count).collect();
     assert_eq!(restarts, [0, 1, 0], "{s:?}");
     assert_eq!(ns.logs(&name, "flaky"), "attempt 2\n");
-    assert_eq!(ns.logs(&name, "last"), "first\nlast\n", "first and last ran once");
+    assert_eq!(
+        ns.logs(&name, "last"),
+        "first\nlast\n",
+        "first and last ran once"
+    );
     assert_strict_order(&s);
 }
 
@@ -223,9 +268,17 @@ fn on_failure_restarts_a_flaky_step_in_place() {
 fn cronjob_runs_through_create_job_from() {
     let ns = namespace!("cronjob");
     ns.apply(&convert(&manifest("cronjob.yaml")));
-    ns.ok(&["create", "job", "--from=cronjob/nightly", "nightly-now"], None);
+    ns.ok(
+        &["create", "job", "--from=cronjob/nightly", "nightly-now"],
+        None,
+    );
     let job = ns.wait_job_done("nightly-now");
-    assert_eq!(job_condition(&job).unwrap().0, "Complete", "{}", ns.diagnostics());
+    assert_eq!(
+        job_condition(&job).unwrap().0,
+        "Complete",
+        "{}",
+        ns.diagnostics()
+    );
     let pods = ns.job_pods("nightly-now");
     let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
     let s = steps(&ns.wait_pod_done(&name));
@@ -240,9 +293,20 @@ fn restricted_pod_security_admits_and_runs_the_converted_pod() {
         ("pod-security.kubernetes.io/warn", "restricted"),
     ];
     let ns = namespace!("restricted", &labels);
-    let out = ns.kubectl(&["apply", "-f", "-"], Some(&convert(&manifest("restricted.yaml"))));
-    assert!(out.ok, "restricted namespace refused the converted Pod: {}", out.stderr);
-    assert!(!out.stderr.contains("Warning"), "Pod Security warnings: {}", out.stderr);
+    let out = ns.kubectl(
+        &["apply", "-f", "-"],
+        Some(&convert(&manifest("restricted.yaml"))),
+    );
+    assert!(
+        out.ok,
+        "restricted namespace refused the converted Pod: {}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("Warning"),
+        "Pod Security warnings: {}",
+        out.stderr
+    );
     let pod = ns.wait_pod_done("restricted");
     assert_eq!(phase(&pod), "Succeeded", "{}", ns.diagnostics());
     assert_strict_order(&steps(&pod));
@@ -254,7 +318,12 @@ fn native_sidecar_runs_beside_the_steps_and_the_job_completes() {
     let ns = namespace!("sidecar");
     ns.apply(&convert(&manifest("sidecar.yaml")));
     let job = ns.wait_job_done("with-sidecar");
-    assert_eq!(job_condition(&job).unwrap().0, "Complete", "{}", ns.diagnostics());
+    assert_eq!(
+        job_condition(&job).unwrap().0,
+        "Complete",
+        "{}",
+        ns.diagnostics()
+    );
     let name = ns.job_pods("with-sidecar")[0]["metadata"]["name"]
         .as_str()
         .unwrap()

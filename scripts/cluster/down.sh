@@ -70,6 +70,9 @@ ip link delete kll0 2>/dev/null || true
 # Mounts below CLUSTER_DIR (rootfs overlays, tmpfs volumes), deepest first.
 awk -v d="$CLUSTER_DIR" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts |
     sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+# Container logs the kubelet wrote for the tests' namespaces (kll-*) and the bench's.
+rm -rf /var/log/pods/kll-*_* 2>/dev/null || true
+find /var/log/containers -maxdepth 1 -xtype l -delete 2>/dev/null || true
 if [[ -n "$keep_logs" && -d "$CLUSTER_DIR/logs" ]]; then
     mkdir -p "$keep_logs"
     cp -r "$CLUSTER_DIR/logs/." "$keep_logs/"

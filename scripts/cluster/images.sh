@@ -22,7 +22,8 @@ import() {
     local archive=$1 ref=$2
     ctr_k8s images import --no-unpack=false "$archive" >/dev/null 2>"$OUT/import.err" \
         || { cat "$OUT/import.err" >&2; die "importing $archive failed"; }
-    ctr_k8s images ls -q | grep -qxF "$ref" || die "$ref is not in containerd after importing $archive"
+    # (no `ctr | grep -q`: grep's early exit would fail the pipe under pipefail)
+    [[ $'\n'"$(ctr_k8s images ls -q)"$'\n' == *$'\n'"$ref"$'\n'* ]] || die "$ref is not in containerd after importing $archive"
     say "imported $ref"
 }
 

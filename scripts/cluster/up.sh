@@ -126,6 +126,7 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range 10.96.0.0/24 \
     --kubelet-preferred-address-types InternalIP,Hostname \
+    --endpoint-reconciler-type none \
     --allow-privileged=true --profiling=false --cert-dir "$PKI/apiserver-generated"
 
 wait_for containerd ctr --address "$CONTAINERD_SOCK" version
@@ -139,8 +140,7 @@ start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$KUBECONFIG_PATH" --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port 10257 \
     --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
-    --use-service-account-credentials=false --allocate-node-cidrs=false \
-    --controllers '*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle,-route'
+    --use-service-account-credentials=false --allocate-node-cidrs=false
 start kube-scheduler "$K8S_BIN/kube-scheduler" \
     --kubeconfig "$KUBECONFIG_PATH" --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port 10259

@@ -2,11 +2,11 @@
 //! and LimitRange, the `kubectl get -o json | kueueleuleu convert | kubectl apply` pipe,
 //! and server-side dry-run of every converted object among the fixtures' expected outputs.
 
-use super::cluster_support::pods::{phase, steps};
-use super::cluster_support::{convert, kueueleuleu, manifest, Namespace};
 use super::BUDGET;
 use super::cluster;
-use serde_json::{json, Value};
+use super::cluster_support::pods::{phase, steps};
+use super::cluster_support::{Namespace, convert, kueueleuleu, manifest};
+use serde_json::{Value, json};
 use std::path::Path;
 
 /// An annotated Pod whose steps request (and are limited to) `cpu`/`memory`; `None`
@@ -40,7 +40,10 @@ fn pod(name: &str, steps: &[Option<(&str, &str)>]) -> String {
 /// Whether the API server would create `objects` (server-side dry-run: validation and
 /// every admission plugin, quota included, but nothing stored); the error otherwise.
 fn admitted(ns: &Namespace, objects: &str) -> Result<(), String> {
-    let out = ns.kubectl(&["create", "--dry-run=server", "-o", "name", "-f", "-"], Some(objects));
+    let out = ns.kubectl(
+        &["create", "--dry-run=server", "-o", "name", "-f", "-"],
+        Some(objects),
+    );
     if out.ok {
         Ok(())
     } else {
@@ -76,21 +79,31 @@ fn quota_and_limit_range_admit_the_converted_pod_whenever_they_admit_the_origina
     // Quota: requests.cpu 1, requests.memory 256Mi; LimitRange max 1 CPU per container.
     let cases: &[&[Option<(&str, &str)>]] = &[
         &[None, None],
-        &[Some(("300m", "64Mi")), Some(("300m", "64Mi")), Some(("300m", "64Mi"))],
+        &[
+            Some(("300m", "64Mi")),
+            Some(("300m", "64Mi")),
+            Some(("300m", "64Mi")),
+        ],
         &[Some(("500m", "128Mi")), Some(("500m", "128Mi"))], // exactly the quota
         &[Some(("990m", "250Mi"))],
         &[Some(("10m", "8Mi"))], // the LimitRange minimum
         &[Some(("600m", "64Mi")), Some(("600m", "64Mi"))], // over the quota
-        &[Some(("1100m", "64Mi"))],                       // over the LimitRange max
+        &[Some(("1100m", "64Mi"))], // over the LimitRange max
     ];
     let admitted = check_admission_implication(&ns, cases);
-    assert_eq!(admitted, 5, "the cases are built so that five originals fit");
+    assert_eq!(
+        admitted, 5,
+        "the cases are built so that five originals fit"
+    );
     // And one for real: LimitRange defaults on the steps, charged to the quota, runs.
     ns.apply(&convert(&pod("real", &[None, None])));
     let done = ns.wait_pod_done("real");
     assert_eq!(phase(&done), "Succeeded", "{}", ns.diagnostics());
     let quota = ns.get(&["resourcequota", "quota"]);
-    eprintln!("quota used while the Pod existed: {}", quota["status"]["used"]);
+    eprintln!(
+        "quota used while the Pod existed: {}",
+        quota["status"]["used"]
+    );
 }
 
 #[test]
@@ -190,6 +203,13 @@ fn every_converted_fixture_output_passes_server_side_dry_run() {
         }
     }
     eprintln!("dry-run checked {checked} converted objects");
-    assert!(checked >= 5, "only {checked} converted objects found in the fixtures");
-    assert!(failures.is_empty(), "rejected by the API server:\n{}", failures.join("\n"));
+    assert!(
+        checked >= 5,
+        "only {checked} converted objects found in the fixtures"
+    );
+    assert!(
+        failures.is_empty(),
+        "rejected by the API server:\n{}",
+        failures.join("\n")
+    );
 }
