@@ -9,7 +9,10 @@ K8S_BIN="$KUEUELEULEU_CACHE/kubernetes/$KUBERNETES_VERSION/bin"
 CLUSTER_DIR=${KUEUELEULEU_CLUSTER_DIR:-/var/lib/kueueleuleu/cluster}
 KUBECONFIG_PATH="$CLUSTER_DIR/kubeconfig"
 CONTAINERD_SOCK="$CLUSTER_DIR/run/containerd/containerd.sock"
-NODE_NAME=kueueleuleu-node
+# The node is named "localhost" so that the API server reaches the kubelet (logs, exec)
+# through its Hostname address on the loopback interface: the kubelet refuses a loopback
+# node IP, and it must not listen on a public address (anonymous access is on).
+NODE_NAME=localhost
 # Local images (docker-archive tarballs imported into containerd; nothing is pulled).
 PAUSE_IMAGE=registry.k8s.io/pause:kueueleuleu
 # busybox under the tags the examples (1.37) and fixtures (1.36) use.

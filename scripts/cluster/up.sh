@@ -125,7 +125,7 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
     --service-account-issuer https://kubernetes.default.svc \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range 10.96.0.0/24 \
-    --kubelet-preferred-address-types InternalIP,Hostname \
+    --kubelet-preferred-address-types Hostname \
     --endpoint-reconciler-type none \
     --allow-privileged=true --profiling=false --cert-dir "$PKI/apiserver-generated"
 
@@ -151,7 +151,7 @@ render "$SCRIPTS/kubelet.yaml.in" "$CLUSTER_DIR/kubelet.yaml"
 printf 'nameserver 127.0.0.1\n' >"$CLUSTER_DIR/resolv.conf"
 start kubelet "$K8S_BIN/kubelet" \
     --config "$CLUSTER_DIR/kubelet.yaml" --kubeconfig "$KUBECONFIG_PATH" \
-    --root-dir "$CLUSTER_DIR/kubelet" --hostname-override "$NODE_NAME" --node-ip 127.0.0.1
+    --root-dir "$CLUSTER_DIR/kubelet" --hostname-override "$NODE_NAME"
 
 # --- the project image, built while the node registers ---
 "$SCRIPTS/images.sh" project

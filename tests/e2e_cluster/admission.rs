@@ -106,7 +106,13 @@ fn quota_and_limit_range_admit_the_converted_pod_whenever_they_admit_the_origina
     );
 }
 
+/// Fails today: the injected init container asks for 50m CPU and 16Mi memory (requests =
+/// limits), below common LimitRange minimums, so a namespace that admits the original Pod
+/// refuses the converted one. Reported to the lead (converter, src/); run it with
+/// `cargo test --test e2e_cluster -- --ignored` once the init container's resources follow
+/// the namespace's rules.
 #[test]
+#[ignore = "known converter bug: the init container's fixed 50m/16Mi are below LimitRange minimums"]
 fn limit_range_minimums_admit_the_converted_pod_whenever_they_admit_the_original() {
     let ns = namespace!("limit-min");
     ns.apply(
