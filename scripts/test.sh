@@ -16,6 +16,9 @@ step "install pinned test tools"
 .ci/install-tools.sh
 export PATH="$PWD/.tools/bin:$PATH"
 
+step "install pinned podman, buildah and runc (image build and container-function tests)"
+.ci/install-podman.sh
+
 # --- tier detection ---
 emulator="ran"
 if [[ $(id -u) != 0 ]] && ! unshare --user --map-root-user --mount true 2>/dev/null; then

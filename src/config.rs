@@ -89,8 +89,21 @@ impl Spec {
         let str_field = |name: &str| config.get(name).and_then(Value::as_str).unwrap_or("");
         let (api_version, kind) = (str_field("apiVersion"), str_field("kind"));
         match (api_version, kind) {
-            (API_VERSION, KIND) => Self::from_typed(config.get("spec")),
-            ("v1", "ConfigMap") => Self::from_config_map(config.get("data")),
+            (API_VERSION, KIND) => {
+                known_keys(config, "", &["apiVersion", "kind", "metadata", "spec"])?;
+                if let Some(spec) = config.get("spec").filter(|s| s.is_object()) {
+                    known_keys(spec, "spec.", SPEC_KEYS)?;
+                }
+                Self::from_typed(config.get("spec"))
+            }
+            ("v1", "ConfigMap") => {
+                known_keys(
+                    config,
+                    "",
+                    &["apiVersion", "kind", "metadata", "data", "immutable"],
+                )?;
+                Self::from_config_map(config.get("data"))
+            }
             _ => Err(ConfigError::UnsupportedKind {
                 api_version: api_version.into(),
                 kind: kind.into(),
@@ -153,14 +166,7 @@ impl Spec {
                         )
                     })?;
                 }
-                other => {
-                    return Err(invalid(
-                        &field,
-                        &format!(
-                            "unknown key {other:?}; known keys are image, selectAll, commands"
-                        ),
-                    ));
-                }
+                other => return Err(unknown(&field, other, SPEC_KEYS)),
             }
         }
         spec.validated("data")
@@ -185,6 +191,61 @@ impl Spec {
     pub fn command_for(&self, image: &str) -> Option<&[String]> {
         self.commands.get(image).map(Vec::as_slice)
     }
+}
+
+/// The keys of `spec` (and of a ConfigMap's `data`).
+const SPEC_KEYS: &[&str] = &["image", "selectAll", "commands"];
+
+/// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.
+fn known_keys(map: &Value, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
+    let Some(map) = map.as_object() else {
+        return Ok(());
+    };
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(unknown(&format!("{prefix}{key}"), key, known)),
+        None => Ok(()),
+    }
+}
+
+fn unknown(field: &str, key: &str, known: &[&str]) -> ConfigError {
+    let hint = match closest(key, known) {
+        Some(near) => format!("did you mean {near:?}? "),
+        None => String::new(),
+    };
+    invalid(
+        field,
+        &format!(
+            "unknown key {key:?}; {hint}known keys here are {}",
+            known.join(", ")
+        ),
+    )
+}
+
+/// The known key nearest to a typo (case ignored), when it is near enough to be the intent.
+fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    let key = key.to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (distance(&key, &k.to_ascii_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn invalid(field: &str, reason: &str) -> ConfigError {
@@ -250,7 +311,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("data.selectAl") && err.contains("known keys"),
+            err.contains("data.selectAl") && err.contains("did you mean \"selectAll\""),
+            "{err}"
+        );
+        let outside = json!({"apiVersion": API_VERSION, "kind": KIND, "spce": {}});
+        let err = Spec::from_function_config(Some(&outside))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"spce\"") && err.contains("did you mean \"spec\""),
+            "{err}"
+        );
+        let typo = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"imgae": "x"}});
+        let err = Spec::from_function_config(Some(&typo))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("spec.imgae") && err.contains("\"image\""),
             "{err}"
         );
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAll": "yes"}});

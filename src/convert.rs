@@ -174,9 +174,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
         .filter(|c| is_injected_init(c))
         .any(|c| has_env(c, DEFAULTED_RESTART_ENV));
 
-    if !was_converted {
-        check_reserved_names(containers, init, volumes, &mut errors);
-    }
+    check_reserved_names(containers, init, volumes, was_converted, &mut errors);
     let mut seen = HashSet::new();
     let mut originals = Vec::with_capacity(containers.len());
     for (i, c) in containers.iter().enumerate() {
@@ -235,29 +233,52 @@ fn check_reserved_names(
     containers: &[Value],
     init: &[Value],
     volumes: &[Value],
+    was_converted: bool,
     errors: &mut Vec<Finding>,
 ) {
     let rename =
         "rename it: names starting with kueueleuleu- are reserved for what the conversion injects";
+    let reserved = |name: &str| name.starts_with("kueueleuleu-");
     for (i, v) in volumes.iter().enumerate() {
-        if is_injected_volume(v) {
-            let name = name_of(v).unwrap_or_default();
+        let name = name_of(v).unwrap_or_default();
+        if reserved(name) && !(was_converted && is_injected_volume(v)) {
             errors.push(Finding::error(
                 format!("volumes[{i}].name"),
-                format!("volume {name:?} clashes with an injected volume; {rename}"),
+                format!(
+                    "volume {name:?} clashes with the volumes the conversion injects; {rename}"
+                ),
             ));
         }
     }
     for (key, items) in [("initContainers", init), ("containers", containers)] {
         for (i, c) in items.iter().enumerate() {
-            if name_of(c) == Some(protocol::INIT_CONTAINER) {
+            let name = name_of(c).unwrap_or_default();
+            let ours = key == "initContainers" && was_converted && installs_the_runner(c);
+            if reserved(name) && !ours {
                 errors.push(Finding::error(
                     format!("{key}[{i}].name"),
                     format!(
-                        "container {:?} clashes with the injected init container; {rename}",
-                        protocol::INIT_CONTAINER
+                        "container {name:?} clashes with the injected init container; {rename}"
                     ),
                 ));
+            }
+            let mounts = c.get("volumeMounts").and_then(Value::as_array);
+            for (j, m) in mounts.map_or(&[][..], Vec::as_slice).iter().enumerate() {
+                let path = m
+                    .get("mountPath")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let under = path.trim_end_matches('/') == "/kueueleuleu"
+                    || path.starts_with("/kueueleuleu/");
+                if under && !(was_converted && (ours || is_injected_volume(m))) {
+                    errors.push(Finding::error(
+                        format!("{key}[{i}].volumeMounts[{j}].mountPath"),
+                        format!(
+                            "container {name:?} mounts something at {path:?}, where the step runner \
+                             and its run directories are mounted; mount it elsewhere"
+                        ),
+                    ));
+                }
             }
         }
     }

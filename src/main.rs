@@ -1,12 +1,12 @@
 //! `kueueleuleu`: the KRM function and CLI. All I/O lives here; the work is in the library.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use kueueleuleu::convert::Severity;
 use kueueleuleu::object::Operation;
-use kueueleuleu::pipeline::{self, Overrides, RunError};
-use kueueleuleu::results;
-use serde::Deserialize;
-use std::io::{Read, Write};
+use kueueleuleu::pipeline::{self, Overrides};
+use kueueleuleu::{input, results, yaml};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -40,9 +40,13 @@ enum Command {
 #[derive(Args, Debug)]
 struct Io {
     /// Input file, directory (its *.yaml, *.yml and *.json files, sorted) or `-` for stdin.
-    /// Repeatable. Default: stdin.
+    /// Repeatable. Default: stdin. Symlinks are followed.
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-")]
     files: Vec<PathBuf>,
+    /// Read directories given with -f recursively (without it, subdirectories holding
+    /// manifests are named on stderr and skipped).
+    #[arg(short = 'R', long)]
+    recursive: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -61,115 +65,118 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("kueueleuleu: error: {e:#}");
+            say(&format!("kueueleuleu: error: {e:#}"));
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes a line to stderr. A failed write (a closed or full stderr) must never abort the
+/// run or change its result: stdout is what matters.
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     // `--all` and `--config` are global: clap gathers them into `cli.select` wherever they
     // appear on the command line.
     let select = cli.select;
-    let (op, files) = match cli.command {
-        None => (Operation::Convert, Vec::new()),
-        Some(Command::Convert(io)) => (Operation::Convert, io.files),
-        Some(Command::Revert(io)) => (Operation::Revert, io.files),
+    let (op, files, recursive) = match cli.command {
+        None => (Operation::Convert, Vec::new(), false),
+        Some(Command::Convert(io)) => (Operation::Convert, io.files, io.recursive),
+        Some(Command::Revert(io)) => (Operation::Revert, io.files, io.recursive),
     };
     let overrides = Overrides {
         config: select.config.as_deref().map(read_config).transpose()?,
         select_all: select.all,
     };
-    let input = read_inputs(&files)?;
-    let output = match pipeline::run(&input, op, &overrides) {
-        Ok(output) => output,
-        Err(RunError::Input(e)) => bail!("{e}"),
-        Err(RunError::Config(e)) => bail!("{e}"),
-    };
-    for report in &output.reports {
-        // kpt shows results itself; kustomize, Helm and Argo CD only show stderr.
-        let noteworthy =
-            report.severity > kueueleuleu::convert::Severity::Info || !output.resource_list;
-        if noteworthy {
-            eprintln!("{}", results::line(report));
+    let gathered = input::gather(&files, recursive)?;
+    for dir in &gathered.skipped_dirs {
+        say(&format!(
+            "kueueleuleu: warning: {dir}: subdirectory not read (it holds manifests); add -R to read it"
+        ));
+    }
+    let named = gathered.sources.len() > 1 || gathered.sources.iter().any(|s| s.name != "-");
+    let mut outputs = Vec::with_capacity(gathered.sources.len());
+    for source in &gathered.sources {
+        let output = pipeline::run(&source.bytes, op, &overrides).map_err(|e| {
+            if named {
+                anyhow::anyhow!("{}: {e}", source.name)
+            } else {
+                anyhow::anyhow!("{e}")
+            }
+        })?;
+        outputs.push(output);
+    }
+    let failed = outputs.iter().any(|o| o.failed);
+    let (mut workloads, mut selected) = (0, 0);
+    for (source, output) in gathered.sources.iter().zip(&outputs) {
+        workloads += output.workloads;
+        selected += output.selected;
+        let name = named.then_some(source.name.as_str());
+        for report in &output.reports {
+            // kpt shows results itself; kustomize, Helm and Argo CD only show stderr.
+            if report.severity > Severity::Info || !output.resource_list {
+                say(&results::line(report, name));
+            }
         }
     }
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(output.text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.context("writing the output")?,
+    let stream = outputs.iter().all(|o| !o.resource_list);
+    if op == Operation::Convert && stream && selected == 0 && workloads > 0 {
+        say(&results::line(&pipeline::nothing_selected(workloads), None));
     }
-    Ok(if output.failed {
+    // All or nothing across inputs too: when any object failed, every input is written back
+    // as it came (a ResourceList's own output carries the error results).
+    let stdout = std::io::stdout().lock();
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    write_all(&mut stdout, &gathered.sources, &outputs, failed)
+        .and_then(|()| stdout.flush())
+        .context("writing the output (what was not written did not reach its reader)")?;
+    Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
+/// Writes every input's output, `---` between inputs. When any object failed, stream inputs
+/// are written back as they came (a ResourceList's own output carries the error results).
+fn write_all(
+    w: &mut impl Write,
+    sources: &[input::Source],
+    outputs: &[pipeline::Output<'_>],
+    failed: bool,
+) -> std::io::Result<()> {
+    let mut line_open = false;
+    for (i, (source, output)) in sources.iter().zip(outputs).enumerate() {
+        if i > 0 {
+            if line_open {
+                w.write_all(b"\n")?;
+            }
+            w.write_all(b"---\n")?;
+        }
+        if failed && !output.resource_list {
+            w.write_all(&source.bytes)?;
+            line_open = !source.bytes.is_empty() && !source.bytes.ends_with(b"\n");
+        } else {
+            output.write_to(w)?;
+            line_open = !output.ends_with_newline();
+        }
+    }
+    Ok(())
+}
+
 fn read_config(path: &Path) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading --config {}", path.display()))?;
-    serde_json::Value::deserialize(serde_yaml::Deserializer::from_str(&text))
-        .with_context(|| format!("--config {} is not valid YAML", path.display()))
-}
-
-/// Reads every input into one stream; documents of separate files are kept apart by `---`.
-fn read_inputs(files: &[PathBuf]) -> Result<Vec<u8>> {
-    if files.is_empty() {
-        return read_stdin();
+    let text = text.trim_start_matches('\u{feff}');
+    let docs = yaml::tree::parse(text)
+        .map_err(|e| anyhow::anyhow!("--config {} is not valid YAML: {e}", path.display()))?;
+    match docs.into_iter().flatten().next() {
+        None => Ok(serde_json::Value::Null),
+        Some(root) => yaml::value::Resolver::new(&root)
+            .value(&root)
+            .map_err(|e| anyhow::anyhow!("--config {}: {e}", path.display())),
     }
-    let mut out = Vec::new();
-    for path in files {
-        for part in expand(path)? {
-            let bytes = if part == Path::new("-") {
-                read_stdin()?
-            } else {
-                std::fs::read(&part).with_context(|| format!("reading {}", part.display()))?
-            };
-            if !out.is_empty() {
-                if !out.ends_with(b"\n") {
-                    out.push(b'\n');
-                }
-                out.extend_from_slice(b"---\n");
-            }
-            out.extend_from_slice(&bytes);
-        }
-    }
-    Ok(out)
-}
-
-fn expand(path: &Path) -> Result<Vec<PathBuf>> {
-    if path == Path::new("-") || !path.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("reading directory {}", path.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml" | "json")
-                )
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        bail!(
-            "directory {} has no .yaml, .yml or .json files",
-            path.display()
-        );
-    }
-    Ok(files)
-}
-
-fn read_stdin() -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut buf)
-        .context("reading stdin")?;
-    Ok(buf)
 }

@@ -7,6 +7,7 @@ use crate::convert::Severity;
 use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report};
 use crate::results;
 use crate::source::{self, Input, InputError, Located};
+use crate::yaml::{tree, value::Resolver};
 use serde_json::Value;
 
 /// Settings from the command line, which win over the ResourceList's `functionConfig`.
@@ -25,34 +26,97 @@ pub enum RunError {
     Input(#[from] InputError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("functionConfig: {0}")]
+    FunctionConfig(String),
 }
 
-/// What a run produced.
+/// What a run produced: the input and the edits to make to it. Written out piece by piece,
+/// so that a large stream is never held twice in memory.
 #[derive(Debug)]
-pub struct Output {
-    /// The full output document(s): always every object that came in.
-    pub text: String,
+pub struct Output<'a> {
+    /// The input, byte order mark included.
+    input: &'a str,
+    /// Replacements in the input, in order and not overlapping.
+    edits: Vec<Edit>,
     /// Everything worth telling, errors first in a ResourceList.
     pub reports: Vec<Report>,
     /// Whether any error was reported (exit status 1).
     pub failed: bool,
     /// Whether the input was a ResourceList (results are inside `text`).
     pub resource_list: bool,
+    /// Pods, Jobs and CronJobs seen, and how many of them were selected: a stream's caller
+    /// sums these over its inputs to tell the user when nothing was selected.
+    pub workloads: usize,
+    /// See `workloads`.
+    pub selected: usize,
+}
+
+impl Output<'_> {
+    /// The whole output: always every object that came in.
+    pub fn text(&self) -> String {
+        let mut out = Vec::with_capacity(self.input.len());
+        self.write_to(&mut out)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("edits of UTF-8 text are UTF-8")
+    }
+
+    /// Writes the output: unchanged text straight from the input, edited objects in between.
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut at = 0;
+        for (range, new_text) in &self.edits {
+            w.write_all(&self.input.as_bytes()[at..range.start])?;
+            w.write_all(new_text.as_bytes())?;
+            at = range.end;
+        }
+        w.write_all(&self.input.as_bytes()[at..])
+    }
+
+    /// Whether the output ends a line (so the next document can follow directly).
+    pub fn ends_with_newline(&self) -> bool {
+        match self.edits.last() {
+            Some((range, new_text)) if range.end == self.input.len() => new_text.ends_with('\n'),
+            _ => self.input.ends_with('\n'),
+        }
+    }
 }
 
 /// Runs `op` over the input bytes.
-pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output, RunError> {
-    let (text, parsed) = source::read(input)?;
-    match parsed {
+pub fn run<'a>(
+    input: &'a [u8],
+    op: Operation,
+    overrides: &Overrides,
+) -> Result<Output<'a>, RunError> {
+    let full = source::text(input)?;
+    // A byte order mark is not YAML content: read without it, write it back.
+    let text = full.strip_prefix('\u{feff}').unwrap_or(full);
+    let bom = full.len() - text.len();
+    let mut output = run_text(text, op, overrides)?;
+    output.input = full;
+    for (range, _) in &mut output.edits {
+        *range = range.start + bom..range.end + bom;
+    }
+    Ok(output)
+}
+
+fn run_text<'a>(
+    text: &'a str,
+    op: Operation,
+    overrides: &Overrides,
+) -> Result<Output<'a>, RunError> {
+    let json = source::is_json(text);
+    match source::locate(text)? {
         Input::Stream { objects } => {
             let config = config_for(overrides, None)?;
-            let (edits, reports) = process_all(&text, &objects, op, &config);
-            let failed = reports.iter().any(|r| r.severity == Severity::Error);
+            let done = process_all(text, &objects, op, &config, json);
+            let failed = done.reports.iter().any(|r| r.severity == Severity::Error);
             Ok(Output {
-                text: splice(&text, edits),
-                reports,
+                input: text,
+                edits: ordered(done.edits),
+                reports: done.reports,
                 failed,
                 resource_list: false,
+                workloads: done.workloads,
+                selected: done.selected,
             })
         }
         Input::ResourceList {
@@ -62,26 +126,53 @@ pub fn run(input: &[u8], op: Operation, overrides: &Overrides) -> Result<Output,
             top,
             flow,
         } => {
-            let (mut edits, mut reports) = match config_for(overrides, function_config.as_ref()) {
-                Ok(config) => process_all(&text, &items, op, &config),
-                Err(e) => (Vec::new(), vec![config_report(&e)]),
+            let function_config = match function_config {
+                Some(range) => Some(function_config_value(text, range)?),
+                None => None,
             };
+            let done = match config_for(overrides, function_config.as_ref()) {
+                Ok(config) => process_all(text, &items, op, &config, json),
+                Err(e) => Processed {
+                    reports: vec![config_report(&e)],
+                    ..Processed::default()
+                },
+            };
+            let (mut edits, mut reports) = (done.edits, done.reports);
+            if op == Operation::Convert && done.selected == 0 && done.workloads > 0 {
+                reports.push(nothing_selected(done.workloads));
+            }
             let failed = reports.iter().any(|r| r.severity == Severity::Error);
             if !reports.is_empty() {
                 reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
-                edits.push(results_edit(&text, &reports, results_entry, top, flow));
+                edits.push(results_edit(text, &reports, results_entry, top, flow));
             }
             Ok(Output {
-                text: splice(&text, edits),
+                input: text,
+                edits: ordered(edits),
                 reports,
                 failed,
                 resource_list: true,
+                workloads: done.workloads,
+                selected: done.selected,
             })
         }
     }
 }
 
 type Edit = (std::ops::Range<usize>, String);
+
+/// What the ResourceList's `functionConfig` means.
+fn function_config_value(text: &str, range: std::ops::Range<usize>) -> Result<Value, RunError> {
+    let column = crate::text::column(text, range.start);
+    let padded = format!("{}{}", " ".repeat(column), &text[range]);
+    let docs = tree::parse(&padded).map_err(|e| RunError::FunctionConfig(e.to_string()))?;
+    match docs.into_iter().next().flatten() {
+        None => Ok(Value::Null),
+        Some(root) => Resolver::new(&root)
+            .value(&root)
+            .map_err(|e| RunError::FunctionConfig(e.to_string())),
+    }
+}
 
 fn config_for(
     overrides: &Overrides,
@@ -101,65 +192,57 @@ fn config_report(e: &ConfigError) -> Report {
     }
 }
 
+/// What processing every object gave.
+#[derive(Default)]
+struct Processed {
+    edits: Vec<Edit>,
+    reports: Vec<Report>,
+    workloads: usize,
+    selected: usize,
+}
+
+/// The info report telling the user that nothing was selected, and how to select.
+pub fn nothing_selected(workloads: usize) -> Report {
+    Report {
+        object: ObjectRef::default(),
+        severity: Severity::Info,
+        field: None,
+        message: format!(
+            "{workloads} Pod/Job/CronJob object(s) were left as they are: none is annotated \
+             `{ANNOTATION}: \"true\"`; annotate the ones to convert, or convert all of them \
+             with --all (selectAll: true in the function config)"
+        ),
+    }
+}
+
 /// The text edits for every object, or none at all when any object has an error.
 fn process_all(
     text: &str,
     objects: &[Located],
     op: Operation,
     config: &Config,
-) -> (Vec<Edit>, Vec<Report>) {
-    let mut reports = Vec::new();
-    let mut edits = Vec::new();
-    let (mut workloads, mut touched) = (0, 0);
+    json: bool,
+) -> Processed {
+    let mut done = Processed::default();
     for obj in objects {
-        let Some(object_text) = text.get(obj.range.clone()) else {
-            reports.push(Report {
-                object: ObjectRef::of(&obj.value),
-                severity: Severity::Error,
-                field: None,
-                message: "internal: could not cut this object out of the YAML text; please report this input".into(),
-            });
-            continue;
-        };
-        let outcome = object::process(&obj.value, object_text, obj.column, op, config);
-        workloads += usize::from(outcome.is_workload);
-        touched += usize::from(outcome.touched);
-        reports.extend(outcome.reports);
+        let outcome = object::process(text, obj, op, config, json);
+        done.workloads += usize::from(outcome.is_workload);
+        done.selected += usize::from(outcome.touched);
+        done.reports.extend(outcome.reports);
         if let Some(new_text) = outcome.text {
-            edits.push((obj.range.clone(), new_text));
+            done.edits.push((obj.range.clone(), new_text));
         }
     }
-    if op == Operation::Convert && touched == 0 && workloads > 0 {
-        reports.push(Report {
-            object: ObjectRef::default(),
-            severity: Severity::Info,
-            field: None,
-            message: format!(
-                "{workloads} Pod/Job/CronJob object(s) were left as they are: none is annotated \
-                 `{ANNOTATION}: \"true\"`; annotate the ones to convert, or convert all of them \
-                 with --all (selectAll: true in the function config)"
-            ),
-        });
+    if done.reports.iter().any(|r| r.severity == Severity::Error) {
+        done.edits.clear();
     }
-    if reports.iter().any(|r| r.severity == Severity::Error) {
-        edits.clear();
-    }
-    (edits, reports)
+    done
 }
 
-/// Replaces ranges of `text` (in order, not overlapping).
-fn splice(text: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|(r, _)| r.start);
-    let mut out =
-        String::with_capacity(text.len() + edits.iter().map(|(_, t)| t.len()).sum::<usize>());
-    let mut at = 0;
-    for (range, new_text) in edits {
-        out.push_str(&text[at..range.start]);
-        out.push_str(&new_text);
-        at = range.end;
-    }
-    out.push_str(&text[at..]);
-    out
+/// Edits sorted by position; objects never overlap, and results come after the last one.
+fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
+    edits.sort_by_key(|(r, _)| (r.start, r.end));
+    edits
 }
 
 /// The edit that puts the results into the ResourceList: it replaces an existing `results`

@@ -56,13 +56,23 @@ pub fn block_entry(reports: &[Report]) -> String {
 /// `results: [...]` on one line, for a ResourceList written in flow style (JSON).
 pub fn flow_entry(reports: &[Report]) -> String {
     let list = Value::Array(reports.iter().map(to_value).collect());
-    format!("\"results\": {}", emit::inline(&list))
+    format!("\"results\": {list}")
 }
 
-/// The stderr line for a report.
-pub fn line(report: &Report) -> String {
+/// The stderr line for a report; `source` names the file the input came from, if any, and
+/// the object's line in it is added.
+pub fn line(report: &Report, source: Option<&str>) -> String {
     let mut out = format!("kueueleuleu: {}", report.severity.as_str());
-    if report.object != ObjectRef::default() {
+    match (source, report.object.line) {
+        (Some(name), Some(line)) => out.push_str(&format!(": {name}:{line}")),
+        (Some(name), None) => out.push_str(&format!(": {name}")),
+        _ => {}
+    }
+    let anonymous = ObjectRef {
+        line: report.object.line,
+        ..ObjectRef::default()
+    };
+    if report.object != anonymous {
         out.push_str(&format!(": {}", report.object));
     }
     if let Some(field) = &report.field {

@@ -1,12 +1,11 @@
-//! Reads the input once and says where every object is: a ResourceList's items, a `kind:
-//! List`'s items, or the documents of a plain stream. Meaning comes from `yaml_serde`;
-//! byte ranges come from the lossless `yaml-edit` tree, so untouched text is never rewritten.
+//! What the input is and where every object is in it: a ResourceList's items, a `kind: List`'s
+//! items, or the documents of a plain stream. One scan finds them; objects are not parsed
+//! further unless they are selected.
 
-use serde::Deserialize;
-use serde_json::Value;
+use crate::text::line_of;
+use crate::yaml::scan::{self, Document, Found};
+use crate::yaml::tree::SyntaxError;
 use std::ops::Range;
-use std::str::FromStr;
-use yaml_edit::{Mapping, YamlFile};
 
 /// API versions of `ResourceList` that kpt and kustomize send.
 pub const RESOURCE_LIST_VERSIONS: &[&str] =
@@ -21,12 +20,22 @@ pub enum InputError {
         "the input is not UTF-8 text (invalid byte at offset {0}); Kubernetes YAML must be UTF-8"
     )]
     NotUtf8(usize),
-    #[error("the input is not valid YAML: {0}")]
-    Yaml(String),
     #[error(
-        "document {index} is not a Kubernetes object (found {found}); expected a mapping with apiVersion and kind"
+        "line {line}: character U+{code:04X} is a line break for YAML 1.1 readers (kubectl, Helm) \
+         but not for YAML 1.2 readers, so they would read different objects; write it as an \
+         escape (\\u{code:04X}) inside a double-quoted string"
     )]
-    NotAnObject { index: usize, found: &'static str },
+    AmbiguousBreak { line: usize, code: u32 },
+    #[error("the input is not valid YAML: {0}")]
+    Yaml(#[from] SyntaxError),
+    #[error(
+        "document {index} (line {line}) is not a Kubernetes object (found {found}); expected a mapping with apiVersion and kind"
+    )]
+    NotAnObject {
+        index: usize,
+        line: usize,
+        found: &'static str,
+    },
     #[error(
         "a ResourceList must be the only document of its input, but it is document {0} of several"
     )]
@@ -34,11 +43,12 @@ pub enum InputError {
     #[error("ResourceList `items` must be a list of objects, found {0}")]
     ItemsNotAList(&'static str),
     #[error(
-        "{what} item {index} is not an object (found {found}); every item must be a mapping with apiVersion and kind"
+        "{what} item {index} (line {line}) is not an object (found {found}); every item must be a mapping with apiVersion and kind"
     )]
     ItemNotAnObject {
         what: &'static str,
         index: usize,
+        line: usize,
         found: &'static str,
     },
     #[error(
@@ -46,33 +56,22 @@ pub enum InputError {
          Argo CD or `kubectl apply --prune` delete everything, so this is an error"
     )]
     NoObjects,
-    #[error("internal: could not locate {0} in the YAML text; please report this input")]
-    Locate(String),
 }
 
-/// One object of the input and where its text is.
-#[derive(Debug, Clone)]
-pub struct Located {
-    /// The object's meaning, parsed strictly.
-    pub value: Value,
-    /// Where its text is in the input; only this span is ever rewritten.
-    pub range: Range<usize>,
-    /// Column of the first byte: the object is re-indented by this much when cut out.
-    pub column: usize,
-}
+/// One object of the input, where its text is and what selecting it takes.
+pub type Located<'t> = Found<'t>;
 
 /// What the input is.
 #[derive(Debug)]
-pub enum Input {
+pub enum Input<'t> {
     /// KRM function mode: a single `ResourceList`.
     ResourceList {
         /// Every item, in order.
-        items: Vec<Located>,
-        /// The config kpt or kustomize passed, if any.
-        function_config: Option<Value>,
+        items: Vec<Located<'t>>,
+        /// Where the config kpt or kustomize passed is, if any.
+        function_config: Option<Range<usize>>,
         /// Where an existing top-level `results` entry is, to be replaced.
         results_entry: Option<Range<usize>>,
-        /// The ResourceList mapping itself, and whether it is written in flow style (JSON).
         /// Where the ResourceList mapping is.
         top: Range<usize>,
         /// Written in flow style (JSON), so results must be too.
@@ -81,106 +80,97 @@ pub enum Input {
     /// Plain objects (Helm, Argo CD, pipes); the items of `kind: List` documents are included.
     Stream {
         /// Every object, in order.
-        objects: Vec<Located>,
+        objects: Vec<Located<'t>>,
     },
 }
 
-/// Parses and locates. `text` must be the whole input.
-pub fn read(bytes: &[u8]) -> Result<(String, Input), InputError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| InputError::NotUtf8(e.valid_up_to()))?
-        .to_string();
-    let input = locate(&text)?;
-    Ok((text, input))
-}
-
-fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "an empty document",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
+/// Checks the bytes are text; a UTF-8 byte order mark is allowed and kept.
+pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| InputError::NotUtf8(e.valid_up_to()))?;
+    if let Some((offset, c)) = text
+        .char_indices()
+        .find(|&(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
+    {
+        return Err(InputError::AmbiguousBreak {
+            line: line_of(text, offset),
+            code: c as u32,
+        });
     }
+    Ok(text)
 }
 
-fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
+/// Whether the input is JSON (its first character opens an object or array), so the
+/// output must be JSON too.
+pub fn is_json(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with(['{', '['])
 }
 
-/// Whether a value is a `ResourceList` kpt or kustomize would send.
-pub fn is_resource_list(v: &Value) -> bool {
-    str_at(v, "kind") == "ResourceList" && RESOURCE_LIST_VERSIONS.contains(&str_at(v, "apiVersion"))
+fn str_of<'f>(
+    f: &'f Found<'_>,
+    pick: fn(&'f scan::Summary<'_>) -> &'f Option<scan::Scalar<'f>>,
+) -> &'f str {
+    pick(&f.summary).as_ref().map_or("", |s| s.text.as_ref())
 }
 
-/// Whether a value is a `kind: List` (what `kubectl get -o yaml` prints).
-pub fn is_list(v: &Value) -> bool {
-    str_at(v, "kind") == "List" && str_at(v, "apiVersion") == "v1" && v.get("items").is_some()
+/// Whether a scanned root is a `ResourceList` kpt or kustomize would send.
+fn is_resource_list(f: &Found<'_>) -> bool {
+    str_of(f, |s| &s.kind) == "ResourceList"
+        && RESOURCE_LIST_VERSIONS.contains(&str_of(f, |s| &s.api_version))
 }
 
-fn locate(text: &str) -> Result<Input, InputError> {
-    let docs = parse_documents(text)?;
+/// Whether a scanned root is a `kind: List` (what `kubectl get -o yaml` prints).
+fn is_list(doc: &Document<'_>) -> bool {
+    str_of(&doc.root, |s| &s.kind) == "List"
+        && str_of(&doc.root, |s| &s.api_version) == "v1"
+        && (doc.items.is_some() || doc.items_shape.is_some())
+}
+
+/// Finds every object of `text`.
+pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
+    let docs = scan::scan(text)?;
     if docs.is_empty() {
         return Err(InputError::Empty);
     }
     for (index, doc) in docs.iter().enumerate() {
-        if !doc.is_object() {
+        if !doc.root.is_mapping {
             return Err(InputError::NotAnObject {
                 index,
-                found: kind_name(doc),
+                line: doc.root.line,
+                found: doc.root.shape,
             });
         }
-        if docs.len() > 1 && is_resource_list(doc) {
+        if docs.len() > 1 && is_resource_list(&doc.root) {
             return Err(InputError::ResourceListNotAlone(index));
         }
     }
-    let file = YamlFile::from_str(text).map_err(|e| InputError::Yaml(e.to_string()))?;
-    let roots: Vec<Mapping> = file.documents().filter_map(|d| d.as_mapping()).collect();
-    if roots.len() != docs.len() {
-        return Err(InputError::Locate(format!(
-            "{} documents (the YAML parser saw {})",
-            roots.len(),
-            docs.len()
-        )));
-    }
-    if is_resource_list(&docs[0]) {
-        let mut docs = docs;
-        let mut list = docs.remove(0);
-        let root = &roots[0];
-        let items = match list.get_mut("items").map(Value::take) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items,
-            Some(other) => return Err(InputError::ItemsNotAList(kind_name(&other))),
-        };
-        let items = locate_items(text, root, items, "ResourceList")?;
-        let results_entry = root
-            .find_entry_by_key("results")
-            .map(|e| range(e.byte_range()));
+    let mut docs = docs;
+    if is_resource_list(&docs[0].root) {
+        let doc = docs.remove(0);
+        if let Some(shape) = doc.items_shape {
+            return Err(InputError::ItemsNotAList(shape));
+        }
+        let items = located(text, doc.items.unwrap_or_default(), "ResourceList")?;
         return Ok(Input::ResourceList {
             items,
-            function_config: list.get_mut("functionConfig").map(Value::take),
-            results_entry,
-            top: range(root.byte_range()),
-            flow: root.is_flow_style(),
+            function_config: doc.function_config,
+            results_entry: doc.results_entry,
+            top: doc.root.range,
+            flow: doc.flow,
         });
     }
     let mut objects = Vec::new();
-    for (mut doc, root) in docs.into_iter().zip(&roots) {
+    for doc in docs {
         if is_list(&doc) {
-            let items = match doc.get_mut("items").map(Value::take) {
-                Some(Value::Array(items)) => items,
-                Some(Value::Null) | None => Vec::new(),
-                Some(other) => return Err(InputError::ItemsNotAList(kind_name(&other))),
-            };
-            objects.extend(locate_items(text, root, items, "List")?);
+            if let Some(shape) = doc.items_shape {
+                return Err(InputError::ItemsNotAList(shape));
+            }
+            objects.extend(located(text, doc.items.unwrap_or_default(), "List")?);
         } else {
-            let r = range(root.byte_range());
-            objects.push(Located {
-                column: column(text, r.start),
-                value: doc,
-                range: r,
-            });
+            let mut found = doc.root;
+            found.range.end = with_trailing_comment(text, found.range.end);
+            objects.push(found);
         }
     }
     if objects.is_empty() {
@@ -189,63 +179,36 @@ fn locate(text: &str) -> Result<Input, InputError> {
     Ok(Input::Stream { objects })
 }
 
-fn parse_documents(text: &str) -> Result<Vec<Value>, InputError> {
-    let mut docs = Vec::new();
-    for de in serde_yaml::Deserializer::from_str(text) {
-        let value = Value::deserialize(de).map_err(|e| InputError::Yaml(e.to_string()))?;
-        if !value.is_null() {
-            docs.push(value);
-        }
-    }
-    Ok(docs)
-}
-
-fn locate_items(
+fn located<'t>(
     text: &str,
-    root: &Mapping,
-    items: Vec<Value>,
+    items: Vec<Found<'t>>,
     what: &'static str,
-) -> Result<Vec<Located>, InputError> {
-    if items.is_empty() {
-        return Ok(Vec::new());
-    }
-    let seq = root
-        .get_sequence("items")
-        .ok_or_else(|| InputError::Locate(format!("{what} items")))?;
-    let nodes: Vec<_> = seq.values().collect();
-    if nodes.len() != items.len() {
-        return Err(InputError::Locate(format!(
-            "{what} items ({} vs {})",
-            nodes.len(),
-            items.len()
-        )));
-    }
+) -> Result<Vec<Located<'t>>, InputError> {
     items
         .into_iter()
-        .zip(nodes)
         .enumerate()
-        .map(|(index, (value, node))| {
-            if !value.is_object() {
+        .map(|(index, mut found)| {
+            if !found.is_mapping {
                 return Err(InputError::ItemNotAnObject {
                     what,
                     index,
-                    found: kind_name(&value),
+                    line: line_of(text, found.range.start),
+                    found: found.shape,
                 });
             }
-            let r = range(node.byte_range());
-            Ok(Located {
-                column: column(text, r.start),
-                value,
-                range: r,
-            })
+            found.range.end = with_trailing_comment(text, found.range.end);
+            Ok(found)
         })
         .collect()
 }
 
-fn range(p: yaml_edit::TextPosition) -> Range<usize> {
-    p.start as usize..p.end as usize
-}
-
-fn column(text: &str, offset: usize) -> usize {
-    offset - text[..offset].rfind('\n').map_or(0, |nl| nl + 1)
+/// An object's text ends where its content does; a comment on its last line belongs to it
+/// too, so that anything added after that line goes below the comment.
+fn with_trailing_comment(text: &str, end: usize) -> usize {
+    let line_end = crate::text::line_end(text, end);
+    if text[end..line_end].trim_start().starts_with('#') {
+        line_end
+    } else {
+        end
+    }
 }

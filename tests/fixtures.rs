@@ -2,7 +2,8 @@
 //! `kueueleuleu` binary.
 //!
 //! - `input.yaml`: stdin; `args` (optional): the command line, one argument per line;
-//!   `config.yaml` (optional): passed as `--config`.
+//!   `config.yaml` (optional): passed as `--config`; `revert-differs` (optional): why revert
+//!   gives back the same objects but not the same bytes.
 //! - `expected.out`, `expected.err`, `expected.exit`: the whole stdout, stderr and exit code.
 //!
 //! On a mismatch the test prints a unified diff; `UPDATE_EXPECTED=1 cargo test --test
@@ -97,18 +98,34 @@ fn check(dir: &Path, file: &str, actual: &str) -> Option<String> {
     ))
 }
 
+/// Custom tags (which the converter copies untouched) are not JSON; compare their values.
+fn untagged(v: serde_yaml::Value) -> serde_yaml::Value {
+    match v {
+        serde_yaml::Value::Tagged(t) => untagged(t.value),
+        serde_yaml::Value::Sequence(items) => {
+            serde_yaml::Value::Sequence(items.into_iter().map(untagged).collect())
+        }
+        serde_yaml::Value::Mapping(map) => {
+            serde_yaml::Value::Mapping(map.into_iter().map(|(k, v)| (k, untagged(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// Objects of an input or output, without results: what revert must give back.
-fn objects(text: &str) -> Vec<Value> {
+fn objects(text: &str) -> Option<Vec<Value>> {
     let mut out = Vec::new();
+    let text = text.trim_start_matches('\u{feff}');
     for de in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(de).unwrap();
+        let v = untagged(serde_yaml::Value::deserialize(de).ok()?);
+        let v: Value = serde_json::to_value(v).ok()?;
         if v.get("kind").and_then(Value::as_str) == Some("ResourceList") {
             out.extend(v["items"].as_array().cloned().unwrap_or_default());
         } else if !v.is_null() {
             out.push(v);
         }
     }
-    out
+    Some(out)
 }
 
 #[test]
@@ -139,7 +156,20 @@ fn fixtures() {
         revert_args.extend(args.iter().filter(|a| *a != "convert").cloned());
         let reverted = kueueleuleu(&revert_args, run.stdout.as_bytes());
         let input_text = kueueleuleu(&revert_args, &input).stdout;
-        if reverted.code != 0 || objects(&reverted.stdout) != objects(&input_text) {
+        // A stream must come back byte for byte; a ResourceList differs in its results.
+        let resource_list = input_text.contains("kind: ResourceList")
+            || input_text.contains("\"kind\": \"ResourceList\"");
+        // `revert-differs` names a case where byte-exactness is given up on purpose (the
+        // file says why); its objects must still come back.
+        let same = if resource_list || dir.join("revert-differs").exists() {
+            match (objects(&reverted.stdout), objects(&input_text)) {
+                (Some(a), Some(b)) => a == b,
+                _ => reverted.stdout == input_text,
+            }
+        } else {
+            reverted.stdout == input_text
+        };
+        if reverted.code != 0 || !same {
             failures.push(format!(
                 "{}: revert did not give back the input objects (exit {}):\n{}",
                 dir.display(),

@@ -100,13 +100,14 @@ proptest! {
         let input = render(&pod, flow);
         let once = run(input.as_bytes(), Operation::Convert, &config()).unwrap();
         prop_assert!(!once.failed, "convert failed: {:?}\n{input}", once.reports);
-        prop_assert_ne!(&once.text, &input);
-        let twice = run(once.text.as_bytes(), Operation::Convert, &config()).unwrap();
-        prop_assert_eq!(&twice.text, &once.text, "not a normal form");
-        let back = run(once.text.as_bytes(), Operation::Revert, &config()).unwrap();
+        let once_text = once.text();
+        prop_assert_ne!(&once_text, &input);
+        let twice = run(once_text.as_bytes(), Operation::Convert, &config()).unwrap();
+        prop_assert_eq!(&twice.text(), &once.text(), "not a normal form");
+        let back = run(once_text.as_bytes(), Operation::Revert, &config()).unwrap();
         prop_assert!(!back.failed);
-        prop_assert_eq!(objects(&back.text), vec![pod.clone()]);
-        let converted = &objects(&once.text)[0];
+        prop_assert_eq!(objects(&back.text()), vec![pod.clone()]);
+        let converted = &objects(&once.text())[0];
         let containers = converted["spec"]["containers"].as_array().unwrap();
         for (i, c) in containers.iter().enumerate() {
             prop_assert_eq!(&c["command"], &json!(["/kueueleuleu/bin/kueueleuleu-step"]));

@@ -1,0 +1,588 @@
+//! One pass over the whole input that finds every object and reads only what selecting it
+//! takes (apiVersion, kind, name, namespace, a few annotations). No tree is kept for objects
+//! that are only copied, so memory stays near the input's size, and their bytes are never
+//! re-emitted, so big integers, custom tags and odd styles in them pass through untouched.
+
+use super::offsets::Offsets;
+use super::tree::SyntaxError;
+use crate::text::column;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Nesting deeper than this is refused: no Kubernetes object comes close, and recursion on
+/// hostile input must not overflow the stack.
+pub const MAX_DEPTH: usize = 256;
+
+/// The annotation that selects an object.
+pub const SELECTION: &str = "kueueleuleu.io/sequential";
+
+/// A scalar read during the scan, with how it was written (a bare `true` is not `"true"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar<'t> {
+    /// The value (borrowed from the input unless escapes or folding changed it).
+    pub text: Cow<'t, str>,
+    /// Unquoted: may be a boolean, a number or null rather than a string.
+    pub plain: bool,
+}
+
+/// What selecting and naming an object takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary<'t> {
+    /// Top-level `apiVersion`, when a scalar.
+    pub api_version: Option<Scalar<'t>>,
+    /// Top-level `kind`, when a scalar.
+    pub kind: Option<Scalar<'t>>,
+    /// The selection annotation's value. Names and the other annotations are read again
+    /// only for objects that get a report, so that copied objects cost almost nothing.
+    pub selection: Option<Scalar<'t>>,
+    /// An alias, merge key, tag or repeated key on the path to these fields: only a full
+    /// read of the object says what they are.
+    pub needs_full_read: bool,
+}
+
+/// One mapping of the input that is (or may be) a Kubernetes object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found<'t> {
+    /// Bytes of the node's content.
+    pub range: Range<usize>,
+    /// Column of its first byte: the object is indented back by this much when cut out.
+    pub column: usize,
+    /// 1-based line where it starts.
+    pub line: usize,
+    /// Whether it is a mapping at all.
+    pub is_mapping: bool,
+    /// What a non-mapping node is, for messages.
+    pub shape: &'static str,
+    /// Read when it is a mapping.
+    pub summary: Summary<'t>,
+    /// Byte offsets of anchored nodes in it that other objects refer to by alias.
+    pub exported_anchors: Vec<usize>,
+    /// Whether it refers by alias to an anchor defined outside it.
+    pub imports_alias: bool,
+}
+
+/// A top-level document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document<'t> {
+    /// 1-based position among all documents of the input, empty ones included.
+    pub number: usize,
+    /// The document's root.
+    pub root: Found<'t>,
+    /// When the root maps `items` to a list: each item.
+    pub items: Option<Vec<Found<'t>>>,
+    /// When `items` is there but not a list: what it is.
+    pub items_shape: Option<&'static str>,
+    /// `functionConfig`'s value, when present.
+    pub function_config: Option<Range<usize>>,
+    /// The whole `results:` entry (key to end of value), when present.
+    pub results_entry: Option<Range<usize>>,
+    /// Whether the root is written `{...}` (JSON).
+    pub flow: bool,
+}
+
+/// Every non-empty document of `text`, in order.
+pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
+    let mut s = Scanner {
+        parser: Parser::new_from_str(text),
+        offsets: Offsets::new(text),
+        text,
+        owner: None,
+        anchors: HashMap::new(),
+        aliases: Vec::new(),
+        doc: 0,
+    };
+    let mut docs = Vec::new();
+    loop {
+        let (event, span) = s.next()?;
+        match event {
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                s.doc += 1;
+                let (event, span) = s.next()?;
+                if matches!(event, Event::DocumentEnd) {
+                    continue;
+                }
+                if let Some(doc) = s.document(event, span)? {
+                    docs.push(doc);
+                }
+                s.next()?;
+            }
+            _ => {
+                let _ = span;
+            }
+        }
+    }
+    s.link_aliases(&mut docs);
+    Ok(docs)
+}
+
+/// Which object (document index, item index) a node belongs to while scanning.
+type Owner = (usize, Option<usize>);
+
+struct Scanner<'t> {
+    parser: Parser<'t, StrInput<'t>>,
+    offsets: Offsets<'t>,
+    text: &'t str,
+    owner: Option<Owner>,
+    /// (document, anchor id) -> owner and node offset.
+    anchors: HashMap<(usize, usize), (Owner, usize)>,
+    /// (document, anchor id, owner) of every alias.
+    aliases: Vec<(usize, usize, Owner)>,
+    doc: usize,
+}
+
+/// saphyr reports an absent value as a plain `~` that is not written `~` in the text.
+fn is_empty_at(text: &str, start: usize, event: &Event<'_>) -> bool {
+    matches!(event, Event::Scalar(v, ScalarStyle::Plain, 0, None)
+        if v.is_empty() || (v == "~" && !text[start..].starts_with('~')))
+}
+
+fn shape_of(event: &Event<'_>) -> &'static str {
+    match event {
+        Event::Scalar(..) => "a scalar",
+        Event::SequenceStart(..) => "a list",
+        Event::MappingStart(..) => "a mapping",
+        Event::Alias(_) => "an alias",
+        _ => "something else",
+    }
+}
+
+impl<'t> Scanner<'t> {
+    fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
+        match self.parser.next_event() {
+            Some(Ok(pair)) => Ok(pair),
+            Some(Err(e)) => Err(SyntaxError {
+                message: e.info().to_string(),
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            }),
+            None => Ok((Event::StreamEnd, Span::default())),
+        }
+    }
+
+    fn document(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+    ) -> Result<Option<Document<'t>>, SyntaxError> {
+        let doc_index = self.doc;
+        let line = span.start.line();
+        let start = self.offsets.byte(span.start.index());
+        if !matches!(event, Event::MappingStart(..)) {
+            if is_empty_at(self.text, start, &event) {
+                self.skip(event, span, 0)?;
+                return Ok(None);
+            }
+            let shape = shape_of(&event);
+            self.owner = Some((doc_index, None));
+            let end = self.skip(event, span, 0)?;
+            return Ok(Some(Document {
+                number: doc_index,
+                root: Found {
+                    range: start..end,
+                    column: column(self.text, start),
+                    line,
+                    is_mapping: false,
+                    shape,
+                    summary: Summary::default(),
+                    exported_anchors: vec![],
+                    imports_alias: false,
+                },
+                items: None,
+                items_shape: None,
+                function_config: None,
+                results_entry: None,
+                flow: false,
+            }));
+        }
+        self.owner = Some((doc_index, None));
+        self.note_anchor(&event, start);
+        let flow = span.end.index() > span.start.index();
+        let mut doc = Document {
+            number: doc_index,
+            root: Found {
+                range: start..start,
+                column: column(self.text, start),
+                line,
+                is_mapping: true,
+                shape: "a mapping",
+                summary: Summary::default(),
+                exported_anchors: vec![],
+                imports_alias: false,
+            },
+            items: None,
+            items_shape: None,
+            function_config: None,
+            results_entry: None,
+            flow,
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let mut last_end = start;
+        loop {
+            let (key, key_span) = self.next()?;
+            if matches!(key, Event::MappingEnd) {
+                last_end = if flow {
+                    self.offsets.byte(key_span.start.index()) + 1
+                } else {
+                    last_end
+                };
+                break;
+            }
+            let key_start = self.offsets.byte(key_span.start.index());
+            let name = self.key_name(&key, &mut doc.root.summary, &mut seen);
+            let key_end = self.skip(key, key_span, 1)?;
+            let (value, value_span) = self.next()?;
+            let empty = is_empty_at(
+                self.text,
+                self.offsets.byte(value_span.start.index()),
+                &value,
+            );
+            let value_start = self.offsets.byte(value_span.start.index());
+            let end = match name.as_deref() {
+                Some("items") if matches!(value, Event::SequenceStart(..)) => {
+                    let (items, end) = self.items(value, value_span, doc_index)?;
+                    self.owner = Some((doc_index, None));
+                    doc.items = Some(items);
+                    end
+                }
+                Some("items") if empty => {
+                    doc.items = Some(Vec::new());
+                    self.skip(value, value_span, 1)?
+                }
+                Some("items") => {
+                    doc.items_shape = Some(shape_of(&value));
+                    self.skip(value, value_span, 1)?
+                }
+                Some("functionConfig") => {
+                    let end = self.skip(value, value_span, 1)?;
+                    doc.function_config = Some(value_start..end);
+                    end
+                }
+                Some("results") => {
+                    let end = self.skip(value, value_span, 1)?;
+                    doc.results_entry = Some(key_start..end.max(key_end));
+                    end
+                }
+                Some(field) => self.field(field, value, value_span, &mut doc.root.summary, 1)?,
+                None => self.skip(value, value_span, 1)?,
+            };
+            last_end = self.entry_end(empty, key_end, end);
+        }
+        doc.root.range = start..last_end;
+        Ok(Some(doc))
+    }
+
+    fn items(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+        doc_index: usize,
+    ) -> Result<(Vec<Found<'t>>, usize), SyntaxError> {
+        let start = self.offsets.byte(span.start.index());
+        self.note_anchor(&event, start);
+        let flow = span.end.index() > span.start.index();
+        let mut items = Vec::new();
+        loop {
+            let (event, span) = self.next()?;
+            if matches!(event, Event::SequenceEnd) {
+                let end = if flow {
+                    self.offsets.byte(span.start.index()) + 1
+                } else {
+                    items.last().map_or(start, |f: &Found<'t>| f.range.end)
+                };
+                return Ok((items, end));
+            }
+            let owner = (doc_index, Some(items.len()));
+            self.owner = Some(owner);
+            items.push(self.object(event, span)?);
+        }
+    }
+
+    /// Reads one object's summary and finds where it ends.
+    fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found<'t>, SyntaxError> {
+        let start = self.offsets.byte(span.start.index());
+        let line = span.start.line();
+        if !matches!(event, Event::MappingStart(..)) {
+            let shape = shape_of(&event);
+            let end = self.skip(event, span, 2)?;
+            return Ok(Found {
+                range: start..end,
+                column: column(self.text, start),
+                line,
+                is_mapping: false,
+                shape,
+                summary: Summary::default(),
+                exported_anchors: vec![],
+                imports_alias: false,
+            });
+        }
+        let mut summary = Summary::default();
+        if let Event::MappingStart(anchor, tag) = &event {
+            summary.needs_full_read |= *anchor != 0 || tag.is_some();
+        }
+        let end = self.summarize(event, span, &mut summary, 2, Level::Object)?;
+        Ok(Found {
+            range: start..end,
+            column: column(self.text, start),
+            line,
+            is_mapping: true,
+            shape: "a mapping",
+            summary,
+            exported_anchors: vec![],
+            imports_alias: false,
+        })
+    }
+
+    /// Walks a mapping at one of the levels that selection reads, and returns its end.
+    fn summarize(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+        summary: &mut Summary<'t>,
+        depth: usize,
+        level: Level,
+    ) -> Result<usize, SyntaxError> {
+        let start = self.offsets.byte(span.start.index());
+        self.note_anchor(&event, start);
+        let flow = span.end.index() > span.start.index();
+        let mut seen: Vec<String> = Vec::new();
+        let mut last_end = start;
+        loop {
+            let (key, key_span) = self.next()?;
+            if matches!(key, Event::MappingEnd) {
+                return Ok(if flow {
+                    self.offsets.byte(key_span.start.index()) + 1
+                } else {
+                    last_end
+                });
+            }
+            let name = self.key_name(&key, summary, &mut seen);
+            let key_end = self.skip(key, key_span, depth + 1)?;
+            let (value, value_span) = self.next()?;
+            let empty = is_empty_at(
+                self.text,
+                self.offsets.byte(value_span.start.index()),
+                &value,
+            );
+            let end = match (level, name.as_deref()) {
+                (Level::Object, Some(field)) => {
+                    self.field(field, value, value_span, summary, depth + 1)?
+                }
+                (Level::Metadata, Some("annotations"))
+                    if matches!(value, Event::MappingStart(..)) =>
+                {
+                    self.summarize(value, value_span, summary, depth + 1, Level::Annotations)?
+                }
+                (Level::Metadata, Some("annotations")) => {
+                    summary.needs_full_read |= matches!(value, Event::Alias(_));
+                    self.skip(value, value_span, depth + 1)?
+                }
+                (Level::Annotations, Some(SELECTION)) => {
+                    let (scalar, end) = self.scalar(value, value_span, summary, depth + 1)?;
+                    summary.selection = scalar;
+                    end
+                }
+                _ => self.skip(value, value_span, depth + 1)?,
+            };
+            last_end = self.entry_end(empty, key_end, end);
+        }
+    }
+
+    /// A top-level field of an object (or of a document root).
+    fn field(
+        &mut self,
+        field: &str,
+        value: Event<'t>,
+        span: Span,
+        summary: &mut Summary<'t>,
+        depth: usize,
+    ) -> Result<usize, SyntaxError> {
+        match field {
+            "apiVersion" | "kind" => {
+                let (scalar, end) = self.scalar(value, span, summary, depth)?;
+                if field == "kind" {
+                    summary.kind = scalar;
+                } else {
+                    summary.api_version = scalar;
+                }
+                Ok(end)
+            }
+            "metadata" if matches!(value, Event::MappingStart(..)) => {
+                self.summarize(value, span, summary, depth, Level::Metadata)
+            }
+            "metadata" => {
+                summary.needs_full_read |= matches!(value, Event::Alias(_));
+                self.skip(value, span, depth)
+            }
+            _ => self.skip(value, span, depth),
+        }
+    }
+
+    /// The name of a key at a level selection reads; notes what forces a full read.
+    fn key_name(
+        &self,
+        key: &Event<'t>,
+        summary: &mut Summary<'t>,
+        seen: &mut Vec<String>,
+    ) -> Option<String> {
+        match key {
+            Event::Scalar(text, style, anchor, tag) => {
+                if (*style == ScalarStyle::Plain && text == "<<") || *anchor != 0 || tag.is_some() {
+                    summary.needs_full_read = true;
+                }
+                if seen.iter().any(|s| s == text) {
+                    summary.needs_full_read = true;
+                } else if seen.len() < 64 {
+                    seen.push(text.to_string());
+                }
+                Some(text.to_string())
+            }
+            _ => {
+                summary.needs_full_read = true;
+                None
+            }
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+        summary: &mut Summary<'t>,
+        depth: usize,
+    ) -> Result<(Option<Scalar<'t>>, usize), SyntaxError> {
+        let scalar = match &event {
+            Event::Scalar(text, style, anchor, tag) => {
+                summary.needs_full_read |= *anchor != 0 || tag.is_some();
+                Some(Scalar {
+                    text: text.clone(),
+                    plain: *style == ScalarStyle::Plain,
+                })
+            }
+            Event::Alias(_) => {
+                summary.needs_full_read = true;
+                None
+            }
+            _ => None,
+        };
+        let end = self.skip(event, span, depth)?;
+        Ok((scalar, end))
+    }
+
+    /// Consumes a node's events and returns where its content ends.
+    fn skip(&mut self, event: Event<'t>, span: Span, depth: usize) -> Result<usize, SyntaxError> {
+        if depth > MAX_DEPTH {
+            return Err(SyntaxError {
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                line: span.start.line(),
+                column: span.start.col() + 1,
+            });
+        }
+        let start = self.offsets.byte(span.start.index());
+        self.note_anchor(&event, start);
+        match event {
+            Event::Scalar(_, style, ..) => {
+                let end = self.offsets.byte(span.end.index());
+                Ok(match style {
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        start + self.text[start..end].trim_end().len()
+                    }
+                    _ => end,
+                })
+            }
+            Event::Alias(_) => Ok(self.offsets.byte(span.end.index())),
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                let is_map = matches!(event, Event::MappingStart(..));
+                let flow = span.end.index() > span.start.index();
+                let mut last_end = start;
+                let mut value_next = false;
+                loop {
+                    let (child, child_span) = self.next()?;
+                    if matches!(child, Event::SequenceEnd | Event::MappingEnd) {
+                        return Ok(if flow {
+                            self.offsets.byte(child_span.start.index()) + 1
+                        } else {
+                            last_end
+                        });
+                    }
+                    let child_start = self.offsets.byte(child_span.start.index());
+                    let empty = is_empty_at(self.text, child_start, &child);
+                    let child_end = self.skip(child, child_span, depth + 1)?;
+                    last_end = if is_map && value_next {
+                        self.entry_end(empty, last_end, child_end)
+                    } else {
+                        last_end.max(child_end)
+                    };
+                    value_next = is_map && !value_next;
+                }
+            }
+            _ => Ok(start),
+        }
+    }
+
+    /// Where a mapping entry ends: after its value, or after the key's `:` when the value is
+    /// empty (the parser puts an empty value where the next token is).
+    fn entry_end(&self, empty: bool, key_end: usize, value_end: usize) -> usize {
+        if !empty {
+            return value_end.max(key_end);
+        }
+        let rest = &self.text[key_end..];
+        let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        if rest[gap..].starts_with(':') {
+            key_end + gap + 1
+        } else {
+            key_end
+        }
+    }
+
+    fn note_anchor(&mut self, event: &Event<'t>, offset: usize) {
+        let Some(owner) = self.owner else { return };
+        match event {
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _)
+                if *anchor != 0 =>
+            {
+                self.anchors.insert((self.doc, *anchor), (owner, offset));
+            }
+            Event::Alias(id) => self.aliases.push((self.doc, *id, owner)),
+            _ => {}
+        }
+    }
+
+    /// Marks objects whose anchors are used by other objects, and objects using them.
+    fn link_aliases(&self, docs: &mut [Document<'t>]) {
+        for &(doc, id, user) in &self.aliases {
+            let Some(&(definer, offset)) = self.anchors.get(&(doc, id)) else {
+                continue;
+            };
+            if definer == user {
+                continue;
+            }
+            if let Some(found) = found_mut(docs, definer) {
+                found.exported_anchors.push(offset);
+            }
+            if let Some(found) = found_mut(docs, user) {
+                found.imports_alias = true;
+            }
+        }
+    }
+}
+
+fn found_mut<'d, 't>(docs: &'d mut [Document<'t>], owner: Owner) -> Option<&'d mut Found<'t>> {
+    // Documents without content are not in `docs`; match by the recorded document number.
+    let doc = docs.iter_mut().find(|d| d.number == owner.0)?;
+    match owner.1 {
+        None => Some(&mut doc.root),
+        Some(i) => doc.items.as_mut()?.get_mut(i),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Object,
+    Metadata,
+    Annotations,
+}

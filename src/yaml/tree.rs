@@ -1,0 +1,362 @@
+//! A syntax tree of one YAML text that knows where every node is: the converter reads an
+//! object's meaning from it and edits the object's text at exactly these places, so nothing
+//! outside the edited nodes changes. Built from saphyr's event stream in one pass.
+
+use super::offsets::Offsets;
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// One node and where its text is. `start..end` is the node's content: a block collection
+/// starts at its first item (the `-` or the first key) and ends where its last item ends; a
+/// block scalar ends at its last non-blank character. Anchors and tags precede `start`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// Byte offset of the content's first character.
+    pub start: usize,
+    /// Byte offset just past the content.
+    pub end: usize,
+    /// 1-based line of `start`, for messages.
+    pub line: usize,
+    /// saphyr's anchor id (0 when the node has no anchor).
+    pub anchor: usize,
+    /// The tag as written (`!!str`, `!custom`), if any.
+    pub tag: Option<String>,
+    /// What the node is.
+    pub body: Body,
+}
+
+/// The kinds of node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A scalar's value (escapes and folding applied) and how it was written.
+    Scalar(String, Style),
+    /// Items in order; `flow` for `[...]`.
+    Seq { flow: bool, items: Vec<Node> },
+    /// Key/value pairs in order, duplicates included; `flow` for `{...}`.
+    Map {
+        flow: bool,
+        entries: Vec<(Node, Node)>,
+    },
+    /// `*name`: refers to the node with this anchor id.
+    Alias(usize),
+}
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Unquoted: its type depends on the reader's schema.
+    Plain,
+    /// `'...'`
+    Single,
+    /// `"..."`
+    Double,
+    /// `|`
+    Literal,
+    /// `>`
+    Folded,
+}
+
+/// Text that is not YAML, with where the problem is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at line {line} column {column}")]
+pub struct SyntaxError {
+    /// What the parser found.
+    pub message: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based.
+    pub column: usize,
+}
+
+impl Node {
+    /// The scalar's value, when the node is a scalar.
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.body {
+            Body::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping (the last one when a key is repeated, as kpt does).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key and value nodes of `key` in a mapping.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.body {
+            Body::Map { entries, .. } => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.scalar() == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// A sequence's items.
+    pub fn items(&self) -> Option<&[Node]> {
+        match &self.body {
+            Body::Seq { items, .. } => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Whether the node is a `[...]` or `{...}` collection.
+    pub fn is_flow(&self) -> bool {
+        matches!(
+            self.body,
+            Body::Seq { flow: true, .. } | Body::Map { flow: true, .. }
+        )
+    }
+
+    /// An empty plain scalar: what `key:` with nothing after it holds.
+    pub fn is_empty_null(&self) -> bool {
+        matches!(&self.body, Body::Scalar(s, Style::Plain) if s.is_empty())
+    }
+
+    /// Calls `f` on this node and every node below it, keys included.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
+        f(self);
+        match &self.body {
+            Body::Seq { items, .. } => items.iter().for_each(|n| n.walk(f)),
+            Body::Map { entries, .. } => entries.iter().for_each(|(k, v)| {
+                k.walk(f);
+                v.walk(f);
+            }),
+            Body::Scalar(..) | Body::Alias(_) => {}
+        }
+    }
+}
+
+/// Parses every document of `text`; a document with no content is `None`.
+pub fn parse(text: &str) -> Result<Vec<Option<Node>>, SyntaxError> {
+    let mut builder = Builder {
+        parser: Parser::new_from_str(text),
+        offsets: Offsets::new(text),
+        text,
+        depth: 0,
+    };
+    let mut docs = Vec::new();
+    loop {
+        match builder.next()? {
+            (Event::StreamEnd, _) => return Ok(docs),
+            (Event::DocumentStart(_), _) => {
+                let (event, span) = builder.next()?;
+                if matches!(event, Event::DocumentEnd) {
+                    docs.push(None);
+                    continue;
+                }
+                let node = builder.node(event, span)?;
+                docs.push((!node.is_empty_null()).then_some(node));
+                // DocumentEnd
+                builder.next()?;
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Builder<'t> {
+    parser: Parser<'t, saphyr_parser::StrInput<'t>>,
+    offsets: Offsets<'t>,
+    text: &'t str,
+    depth: usize,
+}
+
+impl<'t> Builder<'t> {
+    fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
+        match self.parser.next_event() {
+            Some(Ok(pair)) => Ok(pair),
+            Some(Err(e)) => Err(SyntaxError {
+                message: e.info().to_string(),
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            }),
+            None => Ok((Event::StreamEnd, Span::default())),
+        }
+    }
+
+    fn node(&mut self, event: Event<'t>, span: Span) -> Result<Node, SyntaxError> {
+        if self.depth > super::scan::MAX_DEPTH {
+            return Err(SyntaxError {
+                message: format!("nesting deeper than {} levels", super::scan::MAX_DEPTH),
+                line: span.start.line(),
+                column: span.start.col() + 1,
+            });
+        }
+        self.depth += 1;
+        let node = self.node_inner(event, span);
+        self.depth -= 1;
+        node
+    }
+
+    fn node_inner(&mut self, event: Event<'t>, span: Span) -> Result<Node, SyntaxError> {
+        let start = self.offsets.byte(span.start.index());
+        let line = span.start.line();
+        let tag_text = |t: Option<std::borrow::Cow<'_, saphyr_parser::Tag>>| {
+            t.map(|t| format!("{}{}", t.handle, t.suffix))
+        };
+        match event {
+            Event::Scalar(value, style, anchor, tag) => {
+                let mut end = self.offsets.byte(span.end.index());
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::Single,
+                    ScalarStyle::DoubleQuoted => Style::Double,
+                    ScalarStyle::Literal => Style::Literal,
+                    ScalarStyle::Folded => Style::Folded,
+                };
+                if matches!(style, Style::Literal | Style::Folded) {
+                    let content = self.text[start..end].trim_end();
+                    end = start + content.len();
+                }
+                // saphyr reports an absent value as `~`, placed at the colon (or over a
+                // following `---`); make it an empty, zero-width scalar.
+                let value =
+                    if style == Style::Plain && value == "~" && &self.text[start..end] != "~" {
+                        end = start;
+                        std::borrow::Cow::Borrowed("")
+                    } else {
+                        value
+                    };
+                Ok(Node {
+                    start,
+                    end,
+                    line,
+                    anchor,
+                    tag: tag_text(tag),
+                    body: Body::Scalar(value.into_owned(), style),
+                })
+            }
+            Event::Alias(id) => Ok(Node {
+                start,
+                end: self.offsets.byte(span.end.index()),
+                line,
+                anchor: 0,
+                tag: None,
+                body: Body::Alias(id),
+            }),
+            Event::SequenceStart(anchor, tag) => {
+                let flow = span.end.index() > span.start.index();
+                let mut items = Vec::new();
+                let end = loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break if flow {
+                            self.offsets.byte(span.start.index()) + 1
+                        } else {
+                            items.last().map_or(start, |n: &Node| n.end)
+                        };
+                    }
+                    items.push(self.node(event, span)?);
+                };
+                Ok(Node {
+                    start,
+                    end,
+                    line,
+                    anchor,
+                    tag: tag_text(tag),
+                    body: Body::Seq { flow, items },
+                })
+            }
+            Event::MappingStart(anchor, tag) => {
+                let flow = span.end.index() > span.start.index();
+                let mut entries = Vec::new();
+                let end = loop {
+                    let (event, span) = self.next()?;
+                    if matches!(event, Event::MappingEnd) {
+                        break if flow {
+                            self.offsets.byte(span.start.index()) + 1
+                        } else {
+                            entries
+                                .last()
+                                .map_or(start, |(k, v): &(Node, Node)| entry_end(self.text, k, v))
+                        };
+                    }
+                    let key = self.node(event, span)?;
+                    let (event, span) = self.next()?;
+                    let value = self.node(event, span)?;
+                    entries.push((key, value));
+                };
+                Ok(Node {
+                    start,
+                    end,
+                    line,
+                    anchor,
+                    tag: tag_text(tag),
+                    body: Body::Map { flow, entries },
+                })
+            }
+            other => Err(SyntaxError {
+                message: format!("unexpected {other:?}"),
+                line,
+                column: span.start.col() + 1,
+            }),
+        }
+    }
+}
+
+/// Where a mapping entry's text ends: after its value, or after the `:` when the value is
+/// empty (an empty value's position is that of whatever follows).
+pub fn entry_end(text: &str, key: &Node, value: &Node) -> usize {
+    if value.is_empty_null() && value.anchor == 0 && value.tag.is_none() {
+        colon_after(text, key).map_or(key.end, |c| c + 1)
+    } else {
+        value.end.max(key.end)
+    }
+}
+
+/// The byte offset of the `:` that follows a mapping key.
+pub fn colon_after(text: &str, key: &Node) -> Option<usize> {
+    let rest = &text[key.end..];
+    let skipped = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    rest[skipped..]
+        .starts_with(':')
+        .then_some(key.end + skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        parse(text).unwrap().remove(0).unwrap()
+    }
+
+    #[test]
+    fn spans_cover_content_only() {
+        let text = "a: 1   # c\nb:\n  - p\n  - |\n    script\n\n  - q  # t\nc: {k: [1, 2]}\nd:\n";
+        let doc = root(text);
+        let b = doc.get("b").unwrap();
+        assert_eq!(&text[b.start..b.end], "- p\n  - |\n    script\n\n  - q");
+        let script = &b.items().unwrap()[1];
+        assert_eq!(&text[script.start..script.end], "script");
+        let c = doc.get("c").unwrap();
+        assert_eq!(&text[c.start..c.end], "{k: [1, 2]}");
+        let (k, v) = doc.entry("d").unwrap();
+        assert_eq!(&text[..entry_end(text, k, v)], text.trim_end());
+        assert_eq!(&text[doc.start..doc.end], text.trim_end());
+    }
+
+    #[test]
+    fn positions_are_bytes_and_errors_have_lines() {
+        let text = "é: →\nx: [a, b]\n";
+        let doc = root(text);
+        let x = doc.get("x").unwrap();
+        assert_eq!(&text[x.start..x.end], "[a, b]");
+        assert_eq!(x.line, 2);
+        let err = parse("a: [1\nb: 2\n").unwrap_err();
+        assert!(err.line >= 1, "{err}");
+    }
+
+    #[test]
+    fn documents_and_aliases() {
+        let docs = parse("---\na: &x 1\nb: *x\n---\n---\nc: 2\n").unwrap();
+        assert_eq!(docs.len(), 3);
+        assert!(docs[1].is_none());
+        let a = docs[0].as_ref().unwrap();
+        let id = a.get("a").unwrap().anchor;
+        assert_ne!(id, 0);
+        assert_eq!(a.get("b").unwrap().body, Body::Alias(id));
+    }
+}
