@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the real-cluster test tier needs: the Debian packages (containerd,
 # runc, CNI plugins, etcd, busybox-static for the test image, conntrack/iptables for
-# the kubelet) at pinned versions, and the Kubernetes binaries built from source by
+# the kubelet) at pinned versions, buildah for the project image (.ci/install-podman.sh),
+# and the Kubernetes binaries built from source by
 # scripts/cluster/build-kubernetes.sh (cached by version outside the checkout, so a
 # warm run takes a second).
 #
@@ -30,6 +31,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [[ "${1:-}" == --check ]]; then
     ((${#missing[@]} == 0)) || { say "missing: ${missing[*]}"; exit 1; }
+    "$REPO/.ci/install-podman.sh" --check
     exec "$REPO/scripts/cluster/build-kubernetes.sh" --check
 fi
 if ((${#missing[@]})); then
@@ -45,4 +47,5 @@ if ((${#missing[@]})); then
 else
     say "Debian packages: present"
 fi
+"$REPO/.ci/install-podman.sh"
 "$REPO/scripts/cluster/build-kubernetes.sh"

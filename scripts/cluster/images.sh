@@ -4,8 +4,8 @@
 # with IfNotPresent/Never and nothing is ever pulled:
 #   - the pause image (compiled by build-kubernetes.sh from pause.c);
 #   - busybox (busybox-static from Debian), tagged as the examples' busybox:1.36;
-#   - the project image (holds /usr/local/bin/kueueleuleu-step), tagged with the
-#     converter's default init image reference.
+#   - the project image (.ci/build-image.sh; holds /usr/local/bin/kueueleuleu-step),
+#     tagged with the converter's default init image reference.
 #
 # Re-run it (or `images.sh project`) after changing the runner: the project image
 # is rebuilt and re-imported under the same tag.
@@ -59,23 +59,12 @@ base_images() {
     done
 }
 
-# The project image. Until .ci/build-image.sh (the image's one definition) exists,
-# a minimal archive of the static runner stands in for it.
+# The project image, from its one definition (.ci/build-image.sh: the Dockerfile's
+# final stage, built offline with buildah from the static binaries).
 project_image() {
     local ref
     ref=$(project_image_ref)
-    if [[ -x "$REPO/.ci/build-image.sh" ]]; then
-        "$REPO/.ci/build-image.sh" --out "$OUT/project.tar" >&2
-    else
-        local root
-        root=$(mktemp -d)
-        "$REPO/.ci/build-static.sh" --out "$root/usr/local/bin" 2>"$OUT/build-static.log" \
-            || { tail -20 "$OUT/build-static.log" >&2; die ".ci/build-static.sh failed"; }
-        "$(dirname "$0")/image-archive.sh" --ref "$ref" --rootfs "$root" \
-            --out "$OUT/project.tar" --user 65532:65532 \
-            --entrypoint '["/usr/local/bin/kueueleuleu"]'
-        rm -rf "$root"
-    fi
+    "$REPO/.ci/build-image.sh" --out "$OUT/project.tar" >&2
     import "$OUT/project.tar" "$ref"
 }
 

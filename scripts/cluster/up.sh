@@ -19,7 +19,7 @@ timeout=240
 t0=$SECONDS
 
 [[ $(id -u) == 0 ]] || die "the test cluster needs root (kubelet, containerd, runc)"
-for tool in containerd runc ctr etcd busybox openssl jq /usr/lib/cni/bridge; do
+for tool in containerd runc ctr etcd busybox openssl jq buildah /usr/lib/cni/bridge; do
     command -v "$tool" >/dev/null || die "$tool is missing: run .ci/install-cluster.sh"
 done
 "$SCRIPTS/build-kubernetes.sh"
