@@ -27,7 +27,10 @@ say() { printf 'build-kubernetes: %s\n' "$*" >&2; }
 complete() {
     local b
     for b in "${BINARIES[@]}" pause; do [[ -x "$BIN/$b" ]] || return 1; done
-    "$BIN/kubectl" version --client 2>/dev/null | grep -q "$V"
+    # (no `| grep -q`: its early exit would fail the pipe under pipefail)
+    local out
+    out=$("$BIN/kubectl" version --client 2>/dev/null) || return 1
+    [[ "$out" == *"Client Version: $V"* ]]
 }
 if complete; then
     say "Kubernetes $V: cached in $BIN"
