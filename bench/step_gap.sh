@@ -9,4 +9,4 @@
 #   ROUNDS=20 bench/step_gap.sh
 set -eu
 cd "$(dirname "$0")/.."
-exec cargo test --release --test e2e_steps -- --ignored --exact step_gap_benchmark --nocapture
+exec cargo test --release --test e2e_steps -- --ignored --exact bench::step_gap_benchmark --nocapture

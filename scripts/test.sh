@@ -66,7 +66,15 @@ fi
 step "cargo test"
 cargo test --all-targets
 
-step "static (musl) build of both binaries"
-.ci/build-static.sh
+step "portable converter: cargo check for Windows and macOS (the step runner is Linux only)"
+# Check only: no linker or SDK for these targets is needed.
+for t in x86_64-pc-windows-gnu x86_64-apple-darwin; do
+    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+    cargo check --locked --target "$t" --lib --bins
+    cargo check --locked --target "$t" --profile test --lib --bins
+done
+
+step "static (musl) build of both binaries, x86_64 and aarch64"
+.ci/build-static.sh --arch all
 
 step "tiers: unit/fixture: ran; emulator: $emulator; cluster: $cluster ($((SECONDS - t_start))s in all)"

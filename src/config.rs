@@ -30,10 +30,48 @@ pub struct Spec {
     /// Convert every Pod, Job and CronJob, annotated or not.
     #[serde(default)]
     pub select_all: bool,
-    /// Commands for containers that set no `command`, keyed by their exact `image`. The
-    /// runner must know what to start, and an image's entrypoint is not in the manifest.
+    /// What the images of containers that set no `command` run, keyed by their exact
+    /// `image`: the runner must start the program itself, and an image's ENTRYPOINT and CMD
+    /// are not in the manifest. `kueueleuleu resolve` fills this from the registry.
     #[serde(default)]
-    pub commands: BTreeMap<String, Vec<String>>,
+    pub commands: BTreeMap<String, ImageCommand>,
+}
+
+/// What an image runs when a container does not say: its ENTRYPOINT and CMD. Written either
+/// as a list (the entrypoint alone) or as `{entrypoint: [...], cmd: [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ImageCommand {
+    /// The entrypoint; the image has no CMD worth keeping.
+    Entrypoint(Vec<String>),
+    /// Both, as the image's config holds them.
+    Full(EntrypointAndCmd),
+}
+
+/// The image's ENTRYPOINT and CMD. Kubernetes' rules decide what a container runs: no
+/// `command` and no `args`: ENTRYPOINT then CMD; `args` only: ENTRYPOINT then the args.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntrypointAndCmd {
+    /// The image's ENTRYPOINT (may be empty, then the first of CMD or args is the program).
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
+    /// The image's CMD: used only when the container has no `args`.
+    #[serde(default)]
+    pub cmd: Vec<String>,
+}
+
+impl ImageCommand {
+    /// Both parts, whichever way the entry was written.
+    pub fn parts(&self) -> EntrypointAndCmd {
+        match self {
+            ImageCommand::Entrypoint(e) => EntrypointAndCmd {
+                entrypoint: e.clone(),
+                cmd: Vec::new(),
+            },
+            ImageCommand::Full(full) => full.clone(),
+        }
+    }
 }
 
 fn default_image() -> String {
@@ -161,7 +199,8 @@ impl Spec {
                             &field,
                             &format!(
                                 "must be a YAML or JSON mapping from image to command list, \
-                                 e.g. '{{\"nginx:1.27\": [\"nginx\"]}}' ({e})"
+                                 e.g. '{{\"nginx:1.27\": [\"nginx\"]}}' or '{{\"nginx:1.27\": \
+                                 {{\"entrypoint\": [\"/docker-entrypoint.sh\"], \"cmd\": [\"nginx\"]}}}}' ({e})"
                             ),
                         )
                     })?;
@@ -177,19 +216,20 @@ impl Spec {
             return Err(invalid(&format!("{prefix}.image"), "must not be empty"));
         }
         for (image, command) in &self.commands {
-            if command.is_empty() {
+            let parts = command.parts();
+            if parts.entrypoint.is_empty() && parts.cmd.is_empty() {
                 return Err(invalid(
                     &format!("{prefix}.commands[{image:?}]"),
-                    "must list at least the program to run",
+                    "must list at least the program to run (an entrypoint, or a cmd)",
                 ));
             }
         }
         Ok(self)
     }
 
-    /// The command for a container that has none, looked up by its exact image reference.
-    pub fn command_for(&self, image: &str) -> Option<&[String]> {
-        self.commands.get(image).map(Vec::as_slice)
+    /// What an image runs, for a container that has no command, by its exact reference.
+    pub fn command_for(&self, image: &str) -> Option<EntrypointAndCmd> {
+        self.commands.get(image).map(ImageCommand::parts)
     }
 }
 
@@ -284,7 +324,10 @@ mod tests {
         let spec = Spec::from_function_config(Some(&cfg)).unwrap();
         assert_eq!(spec.image, "img:1");
         assert!(spec.select_all);
-        assert_eq!(spec.command_for("nginx:1.27").unwrap(), ["nginx"]);
+        assert_eq!(
+            spec.command_for("nginx:1.27").unwrap().entrypoint,
+            ["nginx"]
+        );
     }
 
     #[test]
@@ -294,7 +337,11 @@ mod tests {
         let spec = Spec::from_function_config(Some(&cfg)).unwrap();
         assert!(spec.select_all);
         assert_eq!(spec.image, DEFAULT_IMAGE);
-        assert_eq!(spec.command_for("a:1").unwrap(), ["run", "x"]);
+        assert_eq!(spec.command_for("a:1").unwrap().entrypoint, ["run", "x"]);
+        let full = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "data": {"commands": "{\"py:3\": {\"entrypoint\": [], \"cmd\": [\"python3\"]}}"}});
+        let spec = Spec::from_function_config(Some(&full)).unwrap();
+        assert_eq!(spec.command_for("py:3").unwrap().cmd, ["python3"]);
     }
 
     #[test]

@@ -115,6 +115,10 @@ pub enum ParseError {
     CommandLenTooLong { len: usize, argc: usize },
     #[error("no command after `--`")]
     EmptyCommand,
+    #[error("{flag} {value:?} must be an absolute path")]
+    NotAbsolute { flag: &'static str, value: String },
+    #[error("--wait-for {0:?} is this step's own run directory: it would wait for itself")]
+    WaitsForItself(String),
 }
 
 impl StepArgs {
@@ -196,6 +200,46 @@ impl StepArgs {
         }
         Ok(step)
     }
+}
+
+impl StepArgs {
+    /// The runner's own checks, beyond what [`StepArgs::parse`] (shared with the converter,
+    /// which must read back whatever it once wrote) enforces: directories are absolute, and a
+    /// step never waits for its own run directory (it would wait for itself forever).
+    pub fn validate(&self) -> Result<(), ParseError> {
+        let absolute = |flag: &'static str, value: &str| {
+            if value.starts_with('/') {
+                Ok(())
+            } else {
+                Err(ParseError::NotAbsolute {
+                    flag,
+                    value: value.to_string(),
+                })
+            }
+        };
+        absolute("--run-dir", &self.run_dir)?;
+        let own = normalize(&self.run_dir);
+        for dir in &self.wait_for {
+            absolute("--wait-for", dir)?;
+            if normalize(dir) == own {
+                return Err(ParseError::WaitsForItself(dir.clone()));
+            }
+        }
+        if let Some(path) = &self.termination_path {
+            absolute("--termination-path", path)?;
+        }
+        Ok(())
+    }
+}
+
+/// A path without empty, `.` components or trailing slashes, so `/r/0/` and `/r/./0` compare
+/// equal to `/r/0` (`..` is kept: resolving it would need the filesystem).
+fn normalize(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
 }
 
 /// How a step ended, as recorded in its `done` file and termination message.
@@ -303,6 +347,45 @@ mod tests {
             StepArgs::parse(&["run", "--run-dir"]),
             Err(ParseError::MissingValue("--run-dir"))
         );
+    }
+
+    #[test]
+    fn validate_rejects_what_would_wedge_or_scatter_the_runner() {
+        assert_eq!(sample().validate(), Ok(()));
+        let bad = |f: &dyn Fn(&mut StepArgs)| {
+            let mut s = sample();
+            f(&mut s);
+            s.validate().unwrap_err()
+        };
+        assert_eq!(
+            bad(&|s| s.run_dir = String::new()),
+            ParseError::NotAbsolute {
+                flag: "--run-dir",
+                value: String::new()
+            }
+        );
+        assert!(matches!(
+            bad(&|s| s.run_dir = "run/1".into()),
+            ParseError::NotAbsolute { .. }
+        ));
+        assert!(matches!(
+            bad(&|s| s.wait_for = vec![String::new()]),
+            ParseError::NotAbsolute { .. }
+        ));
+        for own in [
+            "/kueueleuleu/run/1",
+            "/kueueleuleu/run/1/",
+            "/kueueleuleu//run/./1",
+        ] {
+            assert_eq!(
+                bad(&|s| s.wait_for.push(own.into())),
+                ParseError::WaitsForItself(own.into())
+            );
+        }
+        assert!(matches!(
+            bad(&|s| s.termination_path = Some("term".into())),
+            ParseError::NotAbsolute { .. }
+        ));
     }
 
     #[test]

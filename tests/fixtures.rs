@@ -128,60 +128,74 @@ fn objects(text: &str) -> Option<Vec<Value>> {
     Some(out)
 }
 
-#[test]
-fn fixtures() {
+/// One case: every mismatch found, or nothing.
+fn run_case(dir: &Path) -> Vec<String> {
     let mut failures = Vec::new();
-    for dir in cases() {
-        let input = std::fs::read(dir.join("input.yaml")).unwrap();
-        let args = args_of(&dir);
-        let run = kueueleuleu(&args, &input);
-        failures.extend(check(&dir, "expected.out", &run.stdout));
-        failures.extend(check(&dir, "expected.err", &run.stderr));
-        failures.extend(check(&dir, "expected.exit", &format!("{}\n", run.code)));
-        let reverting = args.first().is_some_and(|a| a == "revert");
-        if run.code != 0 || reverting {
-            continue;
-        }
-        let again = kueueleuleu(&args, run.stdout.as_bytes());
-        if again.stdout != run.stdout {
-            let diff = similar::TextDiff::from_lines(&run.stdout, &again.stdout)
-                .unified_diff()
-                .to_string();
-            failures.push(format!(
-                "{}: converting the output again changed it:\n{diff}",
-                dir.display()
-            ));
-        }
-        let mut revert_args = vec!["revert".to_string()];
-        revert_args.extend(args.iter().filter(|a| *a != "convert").cloned());
-        let reverted = kueueleuleu(&revert_args, run.stdout.as_bytes());
-        let input_text = kueueleuleu(&revert_args, &input).stdout;
-        // A stream must come back byte for byte; a ResourceList differs in its results.
-        let resource_list = input_text.contains("kind: ResourceList")
-            || input_text.contains("\"kind\": \"ResourceList\"");
-        // `revert-differs` names a case where byte-exactness is given up on purpose (the
-        // file says why); its objects must still come back.
-        let same = if resource_list || dir.join("revert-differs").exists() {
-            match (objects(&reverted.stdout), objects(&input_text)) {
-                (Some(a), Some(b)) => a == b,
-                _ => reverted.stdout == input_text,
-            }
-        } else {
-            reverted.stdout == input_text
-        };
-        if reverted.code != 0 || !same {
-            failures.push(format!(
-                "{}: revert did not give back the input objects (exit {}):\n{}",
-                dir.display(),
-                reverted.code,
-                similar::TextDiff::from_lines(&input_text, &reverted.stdout).unified_diff()
-            ));
-        }
+    let input = std::fs::read(dir.join("input.yaml")).unwrap();
+    let args = args_of(dir);
+    let run = kueueleuleu(&args, &input);
+    failures.extend(check(dir, "expected.out", &run.stdout));
+    failures.extend(check(dir, "expected.err", &run.stderr));
+    failures.extend(check(dir, "expected.exit", &format!("{}\n", run.code)));
+    let reverting = args.first().is_some_and(|a| a == "revert");
+    if run.code != 0 || reverting {
+        return failures;
     }
-    assert!(
-        failures.is_empty(),
-        "{} fixture mismatch(es):\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    let again = kueueleuleu(&args, run.stdout.as_bytes());
+    if again.stdout != run.stdout {
+        let diff = similar::TextDiff::from_lines(&run.stdout, &again.stdout)
+            .unified_diff()
+            .to_string();
+        failures.push(format!(
+            "{}: converting the output again changed it:\n{diff}",
+            dir.display()
+        ));
+    }
+    let mut revert_args = vec!["revert".to_string()];
+    revert_args.extend(args.iter().filter(|a| *a != "convert").cloned());
+    let reverted = kueueleuleu(&revert_args, run.stdout.as_bytes());
+    let input_text = kueueleuleu(&revert_args, &input).stdout;
+    // A stream must come back byte for byte; a ResourceList differs in its results.
+    let resource_list = input_text.contains("kind: ResourceList")
+        || input_text.contains("\"kind\": \"ResourceList\"");
+    // `revert-differs` names a case where byte-exactness is given up on purpose (the
+    // file says why); its objects must still come back.
+    let same = if resource_list || dir.join("revert-differs").exists() {
+        match (objects(&reverted.stdout), objects(&input_text)) {
+            (Some(a), Some(b)) => a == b,
+            _ => reverted.stdout == input_text,
+        }
+    } else {
+        reverted.stdout == input_text
+    };
+    if reverted.code != 0 || !same {
+        failures.push(format!(
+            "{}: revert did not give back the input objects (exit {}):\n{}",
+            dir.display(),
+            reverted.code,
+            similar::TextDiff::from_lines(&input_text, &reverted.stdout).unified_diff()
+        ));
+    }
+    failures
+}
+
+/// One test per fixture folder, named after it, so `cargo test --test fixtures NAME` runs one
+/// case and a failure names its folder.
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    let trials = cases()
+        .into_iter()
+        .map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            libtest_mimic::Trial::test(name, move || {
+                let failures = run_case(&dir);
+                if failures.is_empty() {
+                    Ok(())
+                } else {
+                    Err(failures.join("\n").into())
+                }
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
 }

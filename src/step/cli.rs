@@ -4,14 +4,15 @@
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::time::Duration;
 
 use super::clock::SystemClock;
 use super::exec::ProcessExecutor;
 use super::recorder::FsRecorder;
 use super::runner::Step;
 use super::signals::SignalFd;
-use super::wait::DirWaiter;
-use crate::protocol::{DEFAULT_TERMINATION_PATH, StepArgs, exit_code};
+use super::waiter::DirWaiter;
+use crate::protocol::{DEFAULT_TERMINATION_PATH, ParseError, StepArgs, exit_code};
 
 const USAGE: &str = "\
 usage: kueueleuleu-step install DEST
@@ -62,29 +63,120 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
 }
 
+/// The environment variable that sets how long a step waits for a predecessor that shows no
+/// sign of life (`600s` by default; `90s`, `5m`, `1h`, `500ms`, or plain seconds).
+pub const START_GRACE_ENV: &str = "KUEUELEULEU_STEP_START_GRACE";
+
 fn run(args: StepArgs) -> i32 {
-    // As PID 1 the runner inherits orphans anyway; elsewhere (tests, `shareProcessNamespace`)
-    // this makes it their reaper too.
-    // SAFETY: plain syscall.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    let mut signals = match SignalFd::install() {
-        Ok(s) => s,
-        Err(e) => {
-            super::diag(format_args!("cannot set up signal handling: {e}"));
-            return exit_code::INTERNAL;
-        }
-    };
+    let nofile = raise_open_files_limit();
     let termination_path = args
         .termination_path
         .clone()
         .unwrap_or_else(|| DEFAULT_TERMINATION_PATH.to_string());
     let recorder = FsRecorder::new(&args.run_dir, termination_path);
+    let mut waiter = DirWaiter::default();
+    let grace = std::env::var(START_GRACE_ENV).ok();
+    let bad_grace = match grace.as_deref().map(parse_duration) {
+        Some(Some(d)) => {
+            waiter.start_grace = d;
+            None
+        }
+        Some(None) => Some(format!(
+            "{START_GRACE_ENV}={:?} is not a duration (e.g. 90s, 5m, 1h)",
+            grace.unwrap_or_default()
+        )),
+        None => None,
+    };
+    let validated = args.validate();
     let mut step = Step {
         args,
-        waiter: DirWaiter::default(),
-        executor: ProcessExecutor::default(),
+        waiter,
+        executor: ProcessExecutor {
+            nofile,
+            ..ProcessExecutor::default()
+        },
         recorder,
         clock: SystemClock,
     };
+    if let Err(e) = validated {
+        // The run dir itself may be what is wrong: only claim one that is absolute.
+        if matches!(
+            &e,
+            ParseError::NotAbsolute {
+                flag: "--run-dir",
+                ..
+            }
+        ) {
+            super::diag(format_args!("{e}"));
+            return exit_code::USAGE;
+        }
+        return step.refuse(e.to_string(), exit_code::USAGE).exit_code;
+    }
+    if let Some(why) = bad_grace {
+        return step.refuse(why, exit_code::USAGE).exit_code;
+    }
+    // Signals first, while the runner has a single thread: every thread started later
+    // inherits the blocked set, so no signal can slip past the signalfd.
+    let mut signals = match SignalFd::install() {
+        Ok(s) => s,
+        Err(e) => {
+            let why = format!("cannot set up signal handling: {e}");
+            return step.refuse(why, exit_code::INTERNAL).exit_code;
+        }
+    };
     step.run(&mut signals).exit_code
+}
+
+/// Raises the runner's own soft open-files limit to the hard one, so that a container
+/// started with a tiny limit still lets it claim, wait and record; returns the limit to
+/// restore for the command (`None` when nothing changed).
+fn raise_open_files_limit() -> Option<libc::rlimit> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain syscalls with live pointers.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 || limit.rlim_cur >= limit.rlim_max
+        {
+            return None;
+        }
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        (libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0).then_some(limit)
+    }
+}
+
+/// `90s`, `5m`, `1h`, `500ms`, or plain seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let n: u64 = text[..digits].parse().ok()?;
+    let unit = match &text[digits..] {
+        "ms" => Duration::from_millis(1),
+        "" | "s" => Duration::from_secs(1),
+        "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        _ => return None,
+    };
+    unit.checked_mul(u32::try_from(n).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        for bad in ["", "s", "1.5s", "-1s", "5 minutes", "99999999999s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
 }

@@ -20,7 +20,9 @@ impl Clock for SystemClock {
 }
 
 /// Formats `t` as `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC). Times before 1970 are clamped to the
-/// epoch: they cannot occur on a node with a sane clock and are not worth a sign.
+/// epoch: they cannot occur on a node with a sane clock and are not worth a sign. Past the
+/// year 9999 the year simply gets more digits (ISO 8601's expanded form), so that whatever
+/// the clock says is written in a form [`parse_rfc3339`] reads back exactly.
 pub fn format_rfc3339(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
@@ -35,10 +37,18 @@ pub fn format_rfc3339(t: SystemTime) -> String {
     )
 }
 
-/// Reads what [`format_rfc3339`] writes, plus the second-precision form Kubernetes uses.
+/// Reads what [`format_rfc3339`] writes (a year of four or more digits), plus the
+/// second-precision form Kubernetes uses. `None` for anything else, or a time that
+/// `SystemTime` cannot hold.
 pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let year_len = s.bytes().take_while(u8::is_ascii_digit).count();
+    if !(4..=12).contains(&year_len) {
+        return None;
+    }
+    let y: i64 = s[..year_len].parse().ok()?;
+    let s = &s[year_len..];
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+    if b.len() < 16 || b[0] != b'-' || b[3] != b'-' || b[6] != b'T' || b[9] != b':' {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u64> {
@@ -49,12 +59,12 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
             None
         }
     };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if b[16] != b':' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
+    let (mo, d) = (num(1..3)?, num(4..6)?);
+    let (h, mi, sec) = (num(7..9)?, num(10..12)?, num(13..15)?);
+    if b[12] != b':' || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 {
         return None;
     }
-    let rest = &s[19..];
+    let rest = &s[15..];
     let (frac, tail) = match rest.strip_prefix('.') {
         Some(r) => {
             let n = r.bytes().take_while(u8::is_ascii_digit).count();
@@ -69,9 +79,12 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     if tail != "Z" || sec > 60 {
         return None;
     }
-    let days = days_from_civil(y as i64, mo as u32, d as u32);
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + mi * 60 + sec;
-    Some(UNIX_EPOCH + Duration::new(secs, frac as u32))
+    let days = days_from_civil(y, mo as u32, d as u32);
+    let secs = u64::try_from(days)
+        .ok()?
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + mi * 60 + sec)?;
+    UNIX_EPOCH.checked_add(Duration::new(secs, frac as u32))
 }
 
 // Howard Hinnant's civil-calendar algorithms (public domain descriptions).
@@ -124,6 +137,22 @@ mod tests {
     }
 
     #[test]
+    fn times_past_the_year_9999_round_trip() {
+        // 10000-01-01T00:00:00Z, the first instant RFC 3339's four digits cannot spell.
+        let y10k = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(format_rfc3339(y10k), "10000-01-01T00:00:00.000000Z");
+        for secs in [
+            253_402_300_799u64,
+            253_402_300_800,
+            9_000_000_000_000,
+            1 << 40,
+        ] {
+            let t = UNIX_EPOCH + Duration::new(secs, 123_456_000);
+            assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t), "{secs}");
+        }
+    }
+
+    #[test]
     fn parse_rejects_garbage() {
         for bad in [
             "",
@@ -133,6 +162,9 @@ mod tests {
             "x000-01-01T00:00:00Z",
             "2000-01-01T00:00:00.Z",
             "2000-01-01T00:00:00+01:00",
+            "200-01-01T00:00:00Z",
+            "-2000-01-01T00:00:00Z",
+            "999999999999999-01-01T00:00:00Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
         }

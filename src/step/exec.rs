@@ -1,6 +1,7 @@
 //! Running the command the way a container runtime would have: PATH lookup, inherited
-//! stdio, its own process group, signals forwarded, every child reaped (the runner is PID 1
-//! of its container, so orphans end up with it).
+//! stdio, its own process group, signals forwarded to that whole group (a shell's background
+//! jobs included). As PID 1 of its container the runner reaps every orphan that ends up with
+//! it; anywhere else it reaps only its own command, and leaves other children alone.
 
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -68,12 +69,20 @@ pub struct ProcessExecutor {
     /// How often to reap even without a `SIGCHLD`: a guard against a lost wake-up, so a
     /// finished command can never leave the runner hanging.
     pub reap_interval: Duration,
+    /// The open-files limit to give the command: the runner raises its own soft limit so a
+    /// tiny one cannot stop it from recording, and the command gets the one it was given.
+    pub nofile: Option<libc::rlimit>,
+    /// Reap every exited child, not only the command: true when the runner is PID 1.
+    pub reap_orphans: bool,
 }
 
 impl Default for ProcessExecutor {
     fn default() -> Self {
         ProcessExecutor {
             reap_interval: Duration::from_secs(1),
+            nofile: None,
+            // SAFETY: plain syscall.
+            reap_orphans: unsafe { libc::getpid() } == 1,
         }
     }
 }
@@ -89,10 +98,14 @@ impl Executor for ProcessExecutor {
         cmd.args(&argv[1..]).process_group(0);
         // SAFETY: getpid is async-signal-safe.
         let runner = unsafe { libc::getpid() };
+        let nofile = self.nofile;
         // SAFETY: the closure only makes async-signal-safe syscalls.
         unsafe {
             cmd.pre_exec(move || {
                 unblock_all_in_child();
+                if let Some(limit) = &nofile {
+                    libc::setrlimit(libc::RLIMIT_NOFILE, limit);
+                }
                 // The command never outlives its runner (outside a PID namespace, where the
                 // kernel would otherwise not clean up after a killed runner).
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
@@ -113,10 +126,10 @@ impl Executor for ProcessExecutor {
             },
         })?;
         let pid = child.id() as libc::pid_t;
-        drop(child); // reaped below with waitpid(-1), together with any orphans
+        drop(child); // reaped below with waitpid
         give_terminal_to(pid);
         loop {
-            if let Some(exit) = reap_all(pid) {
+            if let Some(exit) = reap(pid, self.reap_orphans) {
                 return Ok(exit);
             }
             let mut fds = [pollfd(signals.fd())];
@@ -124,8 +137,10 @@ impl Executor for ProcessExecutor {
             if fds[0].revents != 0 {
                 for sig in signals.drain().map_err(StartError::Wait)? {
                     if sig != libc::SIGCHLD {
-                        // SAFETY: plain syscall; the child is not reaped yet, so pid is valid.
-                        unsafe { libc::kill(pid, sig) };
+                        // The whole group: a shell's background jobs are stopped with it.
+                        // SAFETY: plain syscall; the command (the group's leader) is not
+                        // reaped yet, so the group id cannot have been reused.
+                        unsafe { libc::kill(-pid, sig) };
                     }
                 }
             }
@@ -133,13 +148,16 @@ impl Executor for ProcessExecutor {
     }
 }
 
-/// Reaps every exited child; returns the command's exit once it is among them.
-fn reap_all(command: libc::pid_t) -> Option<Exit> {
+/// Reaps exited children without blocking; returns the command's exit once it is among
+/// them. Only the command unless `orphans` (the runner is PID 1): a runner elsewhere must not
+/// steal the exit status of children that are not its own.
+fn reap(command: libc::pid_t, orphans: bool) -> Option<Exit> {
     let mut found = None;
     loop {
         let mut status = 0;
+        let target = if orphans { -1 } else { command };
         // SAFETY: plain syscall with a live out-pointer.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        let pid = unsafe { libc::waitpid(target, &mut status, libc::WNOHANG) };
         if pid <= 0 {
             return found;
         }
@@ -149,6 +167,9 @@ fn reap_all(command: libc::pid_t) -> Option<Exit> {
             } else {
                 Exit::Code(libc::WEXITSTATUS(status))
             });
+            if !orphans {
+                return found;
+            }
         }
     }
 }
@@ -165,64 +186,5 @@ fn give_terminal_to(pgid: libc::pid_t) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::step::signals::PipeSignals;
-
-    /// The executor reaps with `waitpid(-1)` (it is alone in its process in production); in
-    /// the multi-threaded test harness the tests that spawn must not reap each other's children.
-    static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-    fn run(argv: &[&str]) -> Result<Exit, StartError> {
-        let _guard = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
-        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-        let mut exec = ProcessExecutor {
-            reap_interval: Duration::from_millis(5),
-        };
-        exec.execute(&argv, &mut PipeSignals::new())
-    }
-
-    #[test]
-    fn passes_exit_codes_and_signals_through() {
-        assert_eq!(run(&["true"]).unwrap(), Exit::Code(0));
-        assert_eq!(run(&["sh", "-c", "exit 3"]).unwrap(), Exit::Code(3));
-        assert_eq!(run(&["sh", "-c", "kill -9 $$"]).unwrap(), Exit::Signal(9));
-        assert_eq!(Exit::Signal(9).code(), 137);
-    }
-
-    #[test]
-    fn start_failures_look_like_a_shell() {
-        let e = run(&["kueueleuleu-no-such-command"]).unwrap_err();
-        assert!(matches!(e, StartError::NotFound { .. }), "{e:?}");
-        assert_eq!(e.exit_code(), 127);
-        let plain = std::env::temp_dir().join(format!("kueueleuleu-noexec-{}", std::process::id()));
-        std::fs::write(&plain, b"#!/bin/sh\n").unwrap();
-        let e = run(&[plain.to_str().unwrap()]).unwrap_err();
-        assert_eq!(e.exit_code(), 126, "{e:?}");
-        std::fs::remove_file(&plain).unwrap();
-    }
-
-    #[test]
-    fn forwards_signals_to_the_command() {
-        let _guard = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
-        let argv: Vec<String> = [
-            "sh",
-            "-c",
-            "trap 'exit 42' USR1; while :; do sleep 0.01; done",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let mut sig = PipeSignals::new();
-        let send = sig.sender();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            send(libc::SIGUSR1);
-        });
-        let mut exec = ProcessExecutor {
-            reap_interval: Duration::from_millis(5),
-        };
-        assert_eq!(exec.execute(&argv, &mut sig).unwrap(), Exit::Code(42));
-        t.join().unwrap();
-    }
-}
+#[path = "exec_tests.rs"]
+mod tests;

@@ -7,8 +7,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// Events that can change a predecessor's state: `done` renamed in or deleted (a restart),
-/// `started` created, and the lock file closed by a writer (its holder exited or died).
+/// Events that can change a predecessor's state: `lock` or `done` renamed in, `done` deleted
+/// (a restart), files created, and the lock file closed by a writer (its holder exited or
+/// died).
 const MASK: u32 = libc::IN_CREATE
     | libc::IN_MOVED_TO
     | libc::IN_MOVED_FROM
@@ -35,6 +36,15 @@ impl Inotify {
         Ok(Inotify {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
         })
+    }
+
+    /// An instance watching every directory of `dirs`.
+    pub fn watching<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> io::Result<Inotify> {
+        let ino = Inotify::new()?;
+        for dir in dirs {
+            ino.watch(dir)?;
+        }
+        Ok(ino)
     }
 
     /// Watches the entries of `dir`.
@@ -114,6 +124,38 @@ mod tests {
         assert!(names.contains(&"lock".to_string()), "{names:?}");
         assert!(names.contains(&"close:lock".to_string()), "{names:?}");
         assert!(names.contains(&"done".to_string()), "{names:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Not a test: `bench/step_wait_cost.sh` runs it. What releasing an inotify instance
+    /// costs the caller: a plain `close` (which waits for an RCU grace period) against
+    /// handing it to a short-lived thread (what the waiter does).
+    #[test]
+    #[ignore = "measurement; run bench/step_wait_cost.sh"]
+    fn inotify_release_cost() {
+        use std::time::{Duration, Instant};
+        let dir = crate::step::test_support::fresh_dir("inotify-cost");
+        let median = |mut v: Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let (mut sync, mut background) = (Vec::new(), Vec::new());
+        for _ in 0..40 {
+            let ino = Inotify::watching([dir.as_path()]).unwrap();
+            let t = Instant::now();
+            drop(ino);
+            sync.push(t.elapsed());
+            let ino = Inotify::watching([dir.as_path()]).unwrap();
+            let t = Instant::now();
+            crate::step::watch::release_in_background(ino);
+            background.push(t.elapsed());
+            std::thread::sleep(Duration::from_millis(30)); // let the thread finish
+        }
+        println!(
+            "release of an inotify instance, median of 40: close {:?}, background thread {:?}",
+            median(sync),
+            median(background)
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

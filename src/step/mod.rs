@@ -5,7 +5,7 @@
 //! records the outcome for its successors. The parts are small traits ([`Waiter`],
 //! [`Executor`], [`Recorder`], [`Clock`]) so the orchestration in [`Step`] can be tested with
 //! fakes, while the real implementations stay thin wrappers over Linux primitives
-//! (inotify, flock, signalfd). See `docs/step-runner.md` for the behaviour in prose.
+//! (flock, inotify, signalfd, eventfd). Linux only: the crate compiles it on Linux alone. See `docs/step-runner.md` for the behaviour in prose.
 
 pub mod cli;
 pub mod clock;
@@ -19,6 +19,8 @@ pub mod recorder;
 pub mod runner;
 pub mod signals;
 pub mod wait;
+pub mod waiter;
+pub mod watch;
 
 pub use clock::{Clock, SystemClock};
 pub use error::StepError;
@@ -27,7 +29,8 @@ pub use record::Record;
 pub use recorder::{FsRecorder, Recorder};
 pub use runner::{Outcome, Step};
 pub use signals::{SignalFd, SignalSource};
-pub use wait::{DirWaiter, WaitOutcome, Waiter};
+pub use wait::{WaitOutcome, Waiter};
+pub use waiter::DirWaiter;
 
 /// Prints a diagnostic on stderr with the runner's prefix. Stdout belongs to the command, so
 /// the runner never writes there; it speaks only when something is abnormal.

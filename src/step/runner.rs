@@ -36,13 +36,10 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
     /// Runs the step to its end. Never panics and never returns before the outcome is
     /// recorded (or recording failed and was reported).
     pub fn run(&mut self, signals: &mut dyn SignalSource) -> Outcome {
-        let name = self.args.name.clone();
         if let Err(e) = self.recorder.claim() {
-            super::diag(format_args!("{name}: {e}"));
-            return Outcome {
-                exit_code: exit_code::INTERNAL,
-                record: None,
-            };
+            // Nothing can be recorded for the successors; they end after their start grace.
+            // The termination message still tells the user why.
+            return self.refused(e.to_string(), exit_code::INTERNAL);
         }
         let waited = self
             .waiter
@@ -60,25 +57,23 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
                     Some(e.to_string()),
                 ),
             },
+            Ok(WaitOutcome::Interrupted { signal }) => (
+                Reason::Terminated,
+                exit_code::SIGNAL_BASE + signal,
+                Some(signal),
+                Some(format!("not run: stopped by signal {signal} while waiting")),
+            ),
             Ok(WaitOutcome::Failed { dir, reason }) => (
                 Reason::Skipped,
                 exit_code::NOT_RUN,
                 None,
                 Some(format!("not run: predecessor {dir} ended {reason}")),
             ),
-            Ok(WaitOutcome::Lost { dir }) => (
+            Ok(other) => (
                 Reason::PredecessorLost,
                 exit_code::NOT_RUN,
                 None,
-                Some(format!(
-                    "not run: predecessor {dir} died without recording an outcome"
-                )),
-            ),
-            Ok(WaitOutcome::Interrupted { signal }) => (
-                Reason::Terminated,
-                exit_code::SIGNAL_BASE + signal,
-                Some(signal),
-                Some(format!("not run: stopped by signal {signal} while waiting")),
+                Some(format!("not run: {}", lost_message(&other))),
             ),
             Err(e) => (
                 Reason::PredecessorLost,
@@ -87,254 +82,101 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
                 Some(format!("not run: {e}")),
             ),
         };
-        if let Some(msg) = &message {
-            super::diag(format_args!("{name}: {msg}"));
-        }
-        let record = Record {
-            name: name.clone(),
-            reason,
-            exit_code: code,
-            signal,
-            started_at,
-            finished_at: self.clock.now(),
-            message,
-        };
+        let record = self.record(reason, code, signal, started_at, message);
         if let Err(e) = self.recorder.record_done(&record) {
-            super::diag(format_args!("{name}: {e}"));
+            self.say(&e.to_string());
         }
-        // Cosmetic: a read-only termination path must never fail a step.
-        if let Err(e) = self.recorder.write_termination_message(&record) {
-            super::diag(format_args!("{name}: {e}"));
-        }
+        self.write_termination_message(&record);
         Outcome {
             exit_code: code,
             record: Some(record),
         }
     }
+
+    /// Ends the step without waiting or running, because the runner cannot do its job (a
+    /// command line it must refuse, signal handling that cannot be set up). The outcome is
+    /// still recorded when the run directory can be claimed, so successors end at once
+    /// instead of waiting.
+    pub fn refuse(&mut self, why: String, code: i32) -> Outcome {
+        if let Err(e) = self.recorder.claim() {
+            self.say(&e.to_string());
+            return self.refused(why, code);
+        }
+        let now = self.clock.now();
+        let record = self.record(Reason::StartFailed, code, None, now, Some(why));
+        if let Err(e) = self.recorder.record_done(&record) {
+            self.say(&e.to_string());
+        }
+        self.write_termination_message(&record);
+        Outcome {
+            exit_code: code,
+            record: Some(record),
+        }
+    }
+
+    /// The step could not claim its run directory: no record for successors, only the
+    /// diagnostic and the termination message.
+    fn refused(&mut self, why: String, code: i32) -> Outcome {
+        let now = self.clock.now();
+        let record = self.record(Reason::StartFailed, code, None, now, Some(why));
+        self.write_termination_message(&record);
+        Outcome {
+            exit_code: code,
+            record: None,
+        }
+    }
+
+    fn record(
+        &self,
+        reason: Reason,
+        exit_code: i32,
+        signal: Option<i32>,
+        started_at: std::time::SystemTime,
+        message: Option<String>,
+    ) -> Record {
+        if let Some(msg) = &message {
+            self.say(msg);
+        }
+        Record {
+            name: self.args.name.clone(),
+            reason,
+            exit_code,
+            signal,
+            started_at,
+            finished_at: self.clock.now(),
+            message,
+        }
+    }
+
+    fn write_termination_message(&mut self, record: &Record) {
+        // Cosmetic: an unwritable termination path must never fail a step.
+        if let Err(e) = self.recorder.write_termination_message(record) {
+            self.say(&e.to_string());
+        }
+    }
+
+    fn say(&self, msg: &str) {
+        super::diag(format_args!("{}: {msg}", self.args.name));
+    }
+}
+
+/// Why a predecessor counts as lost, in words a user can act on.
+fn lost_message(outcome: &WaitOutcome) -> String {
+    match outcome {
+        WaitOutcome::Lost { dir } => {
+            format!("predecessor {dir} died without recording an outcome")
+        }
+        WaitOutcome::Missing { dir } => format!(
+            "predecessor run directory {dir} does not exist: its volume is not mounted in this container"
+        ),
+        WaitOutcome::NeverStarted { dir, grace } => format!(
+            "predecessor {dir} showed no sign of life within {}s (its container never started, or could not claim its run directory)",
+            grace.as_secs_f64()
+        ),
+        other => format!("{other:?}"),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::step::error::StepError;
-    use crate::step::exec::StartError;
-    use crate::step::signals::PipeSignals;
-    use std::cell::Cell;
-    use std::io;
-    use std::path::PathBuf;
-    use std::rc::Rc;
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-    struct FakeWaiter(Option<WaitOutcome>);
-    impl Waiter for FakeWaiter {
-        fn wait(
-            &mut self,
-            _: &[String],
-            _: bool,
-            _: &mut dyn SignalSource,
-        ) -> Result<WaitOutcome, StepError> {
-            self.0
-                .take()
-                .ok_or_else(|| StepError::Wait(io::Error::other("no outcome")))
-        }
-    }
-
-    struct FakeExec {
-        result: Option<Result<Exit, StartError>>,
-        ran: Vec<Vec<String>>,
-    }
-    impl Executor for FakeExec {
-        fn execute(
-            &mut self,
-            argv: &[String],
-            _: &mut dyn SignalSource,
-        ) -> Result<Exit, StartError> {
-            self.ran.push(argv.to_vec());
-            self.result.take().expect("executed twice")
-        }
-    }
-
-    #[derive(Default)]
-    struct FakeRecorder {
-        fail_claim: bool,
-        fail_termination: bool,
-        claimed: bool,
-        done: Vec<Record>,
-        messages: Vec<Record>,
-    }
-    impl Recorder for FakeRecorder {
-        fn claim(&mut self) -> Result<(), StepError> {
-            if self.fail_claim {
-                return Err(StepError::Claim {
-                    dir: PathBuf::from("/r"),
-                    source: io::Error::other("ro"),
-                });
-            }
-            self.claimed = true;
-            Ok(())
-        }
-        fn record_done(&mut self, r: &Record) -> Result<(), StepError> {
-            assert!(self.claimed, "recorded before claiming");
-            self.done.push(r.clone());
-            Ok(())
-        }
-        fn write_termination_message(&mut self, r: &Record) -> Result<(), StepError> {
-            if self.fail_termination {
-                return Err(StepError::Termination {
-                    path: PathBuf::from("/dev/termination-log"),
-                    source: io::Error::from_raw_os_error(libc::EROFS),
-                });
-            }
-            self.messages.push(r.clone());
-            Ok(())
-        }
-    }
-
-    /// Each call is one second later, so start and finish are distinguishable.
-    struct TickClock(Rc<Cell<u64>>);
-    impl Clock for TickClock {
-        fn now(&self) -> SystemTime {
-            self.0.set(self.0.get() + 1);
-            UNIX_EPOCH + Duration::from_secs(self.0.get())
-        }
-    }
-
-    fn step(
-        wait: WaitOutcome,
-        exec: Option<Result<Exit, StartError>>,
-        recorder: FakeRecorder,
-    ) -> Step<FakeWaiter, FakeExec, FakeRecorder, TickClock> {
-        Step {
-            args: StepArgs {
-                name: "s1".into(),
-                run_dir: "/kueueleuleu/run/1".into(),
-                wait_for: vec!["/kueueleuleu/run/0".into()],
-                command_len: 1,
-                argv: vec!["echo".into(), "hi".into()],
-                ..Default::default()
-            },
-            waiter: FakeWaiter(Some(wait)),
-            executor: FakeExec {
-                result: exec,
-                ran: vec![],
-            },
-            recorder,
-            clock: TickClock(Rc::new(Cell::new(0))),
-        }
-    }
-
-    #[test]
-    fn success_runs_the_command_and_records_it() {
-        let mut s = step(
-            WaitOutcome::Ready,
-            Some(Ok(Exit::Code(0))),
-            FakeRecorder::default(),
-        );
-        let out = s.run(&mut PipeSignals::new());
-        assert_eq!(out.exit_code, 0);
-        assert_eq!(
-            s.executor.ran,
-            vec![vec!["echo".to_string(), "hi".to_string()]]
-        );
-        let r = &s.recorder.done[0];
-        assert_eq!(
-            (r.reason, r.exit_code, r.signal),
-            (Reason::Succeeded, 0, None)
-        );
-        assert_eq!(r.started_at, UNIX_EPOCH + Duration::from_secs(1));
-        assert_eq!(r.finished_at, UNIX_EPOCH + Duration::from_secs(2));
-        assert_eq!(s.recorder.messages, s.recorder.done);
-    }
-
-    #[test]
-    fn failures_and_signals_keep_the_commands_code() {
-        let mut s = step(
-            WaitOutcome::Ready,
-            Some(Ok(Exit::Code(3))),
-            FakeRecorder::default(),
-        );
-        assert_eq!(s.run(&mut PipeSignals::new()).exit_code, 3);
-        assert_eq!(s.recorder.done[0].reason, Reason::Failed);
-        let mut s = step(
-            WaitOutcome::Ready,
-            Some(Ok(Exit::Signal(9))),
-            FakeRecorder::default(),
-        );
-        assert_eq!(s.run(&mut PipeSignals::new()).exit_code, 137);
-        assert_eq!(s.recorder.done[0].signal, Some(9));
-    }
-
-    #[test]
-    fn a_failed_predecessor_skips_without_running() {
-        let failed = WaitOutcome::Failed {
-            dir: "/kueueleuleu/run/0".into(),
-            reason: "Failed".into(),
-        };
-        let mut s = step(failed, None, FakeRecorder::default());
-        let out = s.run(&mut PipeSignals::new());
-        assert_eq!(out.exit_code, exit_code::NOT_RUN);
-        assert!(s.executor.ran.is_empty());
-        let r = &s.recorder.done[0];
-        assert_eq!(r.reason, Reason::Skipped);
-        assert!(r.message.as_deref().unwrap().contains("/kueueleuleu/run/0"));
-    }
-
-    #[test]
-    fn lost_and_interrupted_are_recorded_with_their_reason() {
-        let mut s = step(
-            WaitOutcome::Lost { dir: "/r/0".into() },
-            None,
-            FakeRecorder::default(),
-        );
-        assert_eq!(s.run(&mut PipeSignals::new()).exit_code, exit_code::NOT_RUN);
-        assert_eq!(s.recorder.done[0].reason, Reason::PredecessorLost);
-        let mut s = step(
-            WaitOutcome::Interrupted { signal: 15 },
-            None,
-            FakeRecorder::default(),
-        );
-        assert_eq!(s.run(&mut PipeSignals::new()).exit_code, 143);
-        assert_eq!(s.recorder.done[0].reason, Reason::Terminated);
-        assert!(s.executor.ran.is_empty());
-    }
-
-    #[test]
-    fn start_failure_is_127_and_recorded() {
-        let err = StartError::NotFound {
-            program: "nope".into(),
-            source: io::ErrorKind::NotFound.into(),
-        };
-        let mut s = step(WaitOutcome::Ready, Some(Err(err)), FakeRecorder::default());
-        assert_eq!(s.run(&mut PipeSignals::new()).exit_code, 127);
-        assert_eq!(s.recorder.done[0].reason, Reason::StartFailed);
-    }
-
-    #[test]
-    fn an_unwritable_termination_message_does_not_fail_the_step() {
-        let rec = FakeRecorder {
-            fail_termination: true,
-            ..Default::default()
-        };
-        let mut s = step(WaitOutcome::Ready, Some(Ok(Exit::Code(0))), rec);
-        assert_eq!(s.run(&mut PipeSignals::new()).exit_code, 0);
-        assert_eq!(s.recorder.done.len(), 1);
-    }
-
-    #[test]
-    fn an_unclaimable_run_dir_runs_nothing() {
-        let rec = FakeRecorder {
-            fail_claim: true,
-            ..Default::default()
-        };
-        let mut s = step(WaitOutcome::Ready, Some(Ok(Exit::Code(0))), rec);
-        let out = s.run(&mut PipeSignals::new());
-        assert_eq!(
-            out,
-            Outcome {
-                exit_code: exit_code::INTERNAL,
-                record: None
-            }
-        );
-        assert!(s.executor.ran.is_empty());
-    }
-}
+#[path = "runner_tests.rs"]
+mod tests;

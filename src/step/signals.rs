@@ -164,3 +164,9 @@ impl SignalSource for PipeSignals {
             .collect())
     }
 }
+
+/// Takes every pending signal and returns the first that stops a waiting step; the others
+/// mean nothing while no command runs.
+pub fn take_stop_signal(signals: &mut dyn SignalSource) -> io::Result<Option<libc::c_int>> {
+    Ok(signals.drain()?.into_iter().find(|s| stops_waiting(*s)))
+}

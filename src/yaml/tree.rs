@@ -3,6 +3,7 @@
 //! outside the edited nodes changes. Built from saphyr's event stream in one pass.
 
 use super::offsets::Offsets;
+use compact_str::CompactString;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 /// One node and where its text is. `start..end` is the node's content: a block collection
@@ -27,8 +28,9 @@ pub struct Node {
 /// The kinds of node.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Body {
-    /// A scalar's value (escapes and folding applied) and how it was written.
-    Scalar(String, Style),
+    /// A scalar's value (escapes and folding applied) and how it was written. Short values
+    /// are stored inline: an object has many scalars, and allocating each one dominated.
+    Scalar(CompactString, Style),
     /// Items in order; `flow` for `[...]`.
     Seq { flow: bool, items: Vec<Node> },
     /// Key/value pairs in order, duplicates included; `flow` for `{...}`.
@@ -225,7 +227,7 @@ impl<'t> Builder<'t> {
                     line,
                     anchor,
                     tag: tag_text(tag),
-                    body: Body::Scalar(value.into_owned(), style),
+                    body: Body::Scalar(CompactString::from(value.as_ref()), style),
                 })
             }
             Event::Alias(id) => Ok(Node {

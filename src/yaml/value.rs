@@ -25,6 +25,10 @@ pub enum MeaningError {
         "aliases expand to more than {limit} nodes (an alias bomb?); write the repeated parts out or use fewer nested aliases"
     )]
     TooLarge { limit: usize },
+    #[error(
+        "aliases at line {line} nest deeper than {limit} levels (or an alias refers to a node that contains it); write the value out"
+    )]
+    TooDeep { line: usize, limit: usize },
     #[error("merge key `<<` at line {line} must refer to a mapping or a list of mappings")]
     BadMerge { line: usize },
     #[error("mapping key at line {line} is a collection; Kubernetes objects only have string keys")]
@@ -35,6 +39,7 @@ pub enum MeaningError {
 pub struct Resolver<'n> {
     anchors: HashMap<usize, &'n Node>,
     budget: usize,
+    depth: usize,
 }
 
 /// Expansion allowed beyond the nodes actually written: generous for real manifests that
@@ -56,6 +61,7 @@ impl<'n> Resolver<'n> {
         Resolver {
             anchors,
             budget: count.saturating_mul(BUDGET_FACTOR).max(BUDGET_FLOOR),
+            depth: 0,
         }
     }
 
@@ -73,6 +79,21 @@ impl<'n> Resolver<'n> {
 
     /// What `node` means.
     pub fn value(&mut self, node: &'n Node) -> Result<Value, MeaningError> {
+        // Aliases can nest values far deeper than the text does (and an alias inside its own
+        // anchor never ends): bound the recursion, not only the node count.
+        if self.depth >= super::scan::MAX_DEPTH {
+            return Err(MeaningError::TooDeep {
+                line: node.line,
+                limit: super::scan::MAX_DEPTH,
+            });
+        }
+        self.depth += 1;
+        let value = self.value_inner(node);
+        self.depth -= 1;
+        value
+    }
+
+    fn value_inner(&mut self, node: &'n Node) -> Result<Value, MeaningError> {
         if self.budget == 0 {
             return Err(MeaningError::TooLarge {
                 limit: BUDGET_FLOOR,
@@ -95,8 +116,9 @@ impl<'n> Resolver<'n> {
     }
 
     fn mapping(&mut self, entries: &'n [(Node, Node)]) -> Result<Value, MeaningError> {
-        let mut out = Map::new();
-        let mut lines: HashMap<String, usize> = HashMap::new();
+        let mut out = Map::with_capacity(entries.len());
+        // Mappings are small: a linear search beats hashing every key.
+        let mut lines: Vec<(&'n str, usize)> = Vec::with_capacity(entries.len());
         let mut merged: Vec<&'n Node> = Vec::new();
         for (key, value) in entries {
             let key_node = self.target(key)?;
@@ -118,19 +140,19 @@ impl<'n> Resolver<'n> {
                     }
                     continue;
                 }
-                Body::Scalar(text, _) => text.clone(),
+                Body::Scalar(text, _) => text.as_str(),
                 _ => return Err(MeaningError::ComplexKey { line: key.line }),
             };
-            if let Some(&first) = lines.get(&name) {
+            if let Some(&(_, first)) = lines.iter().find(|(k, _)| *k == name) {
                 return Err(MeaningError::DuplicateKey {
-                    key: name,
+                    key: name.to_string(),
                     first,
                     second: key.line,
                 });
             }
-            lines.insert(name.clone(), key.line);
+            lines.push((name, key.line));
             let v = self.value(value)?;
-            out.insert(name, v);
+            out.insert(name.to_string(), v);
         }
         for source in merged {
             if let Value::Object(extra) = self.value(source)? {
@@ -307,6 +329,19 @@ mod tests {
             ));
         }
         assert!(matches!(meaning(&bomb), Err(MeaningError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn aliases_inside_their_own_anchor_or_nested_deep_are_refused() {
+        assert!(matches!(
+            meaning("a: &x [1, *x]\n"),
+            Err(MeaningError::TooDeep { .. } | MeaningError::UnknownAlias { .. })
+        ));
+        let mut deep = String::from("l0: &l0 [x]\n");
+        for i in 1..400 {
+            deep.push_str(&format!("l{i}: &l{i} [*l{}]\n", i - 1));
+        }
+        assert!(matches!(meaning(&deep), Err(MeaningError::TooDeep { .. })));
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! its text. Every edit is checked against the pure conversion before it is accepted, so a
 //! text edit that went wrong surfaces as an error result instead of a wrong manifest.
 
+mod read;
+mod shared;
+mod verify;
+
 use crate::config::Spec as Config;
 use crate::convert::{self, Finding, Plan, Severity};
-use crate::edit;
 use crate::protocol;
 use crate::source::Located;
 use crate::yaml::scan::{Scalar, Summary};
-use crate::yaml::tree::{self, Body, Node};
-use crate::yaml::value::Resolver;
 use serde_json::Value;
 
 /// The annotation that opts an object in.
@@ -154,130 +155,6 @@ fn annotation_of(summary: &Summary<'_>, full: Option<&Value>) -> Annotation {
             (other, _) => Annotation::Other(Value::String(other.to_string())),
         },
     }
-}
-
-/// One object, parsed: its text (indented back to where it stood), its tree and meaning.
-struct Parsed {
-    /// Column the object's first line stood at (its text is indented back by this much).
-    column: usize,
-    /// Line of the object's first byte in the input.
-    first_line: usize,
-    text: String,
-    root: Node,
-    value: Value,
-    /// Anchor ids that some alias in the object (or another object) refers to.
-    used_anchors: Vec<usize>,
-}
-
-/// Line of the object's first byte in the input, to turn the object's lines into the input's.
-fn parse_object(
-    text: &str,
-    column: usize,
-    first_line: usize,
-    exported: &[usize],
-    start: usize,
-) -> Result<Parsed, String> {
-    let padded = format!("{}{}", " ".repeat(column), text);
-    let shift = |line: usize| line + first_line - 1;
-    let mut docs = tree::parse(&padded)
-        .map_err(|e| format!("not valid YAML: {} at line {}", e.message, shift(e.line)))?;
-    let root = match docs.pop() {
-        Some(Some(root)) if docs.is_empty() => root,
-        _ => {
-            return Err(
-                "internal: the object is not one YAML node; please report this input".into(),
-            );
-        }
-    };
-    let value = Resolver::new(&root)
-        .value(&root)
-        .map_err(|e| relines(&e.to_string(), first_line))?;
-    let mut used = Vec::new();
-    root.walk(&mut |n| {
-        if let Body::Alias(id) = n.body {
-            used.push(id);
-        }
-        if n.anchor != 0 && exported.contains(&(n.start + start - column)) {
-            used.push(n.anchor);
-        }
-    });
-    Ok(Parsed {
-        column,
-        first_line,
-        text: padded,
-        root,
-        value,
-        used_anchors: used,
-    })
-}
-
-/// The identity of an object that has no single meaning (a repeated key, say), read from
-/// its syntax tree with the last of any repeated key, so the error can still name it.
-fn loose_identity(text: &str, column: usize) -> Option<ObjectRef> {
-    let padded = format!("{}{}", " ".repeat(column), text);
-    let root = tree::parse(&padded).ok()?.pop()??;
-    let scalar = |n: Option<&Node>| n.and_then(Node::scalar).map(|s| Value::String(s.into()));
-    let meta = root.get("metadata");
-    let mut annotations = serde_json::Map::new();
-    if let Some(Body::Map { entries, .. }) =
-        meta.and_then(|m| m.get("annotations")).map(|a| &a.body)
-    {
-        for (k, v) in entries {
-            if let (Some(k), Some(v)) = (k.scalar(), v.scalar()) {
-                annotations.insert(k.into(), Value::String(v.into()));
-            }
-        }
-    }
-    let mut value = serde_json::json!({"metadata": {"annotations": annotations}});
-    for (key, node) in [
-        ("apiVersion", root.get("apiVersion")),
-        ("kind", root.get("kind")),
-    ] {
-        if let Some(v) = scalar(node) {
-            value[key] = v;
-        }
-    }
-    for key in ["name", "namespace"] {
-        if let Some(v) = scalar(meta.and_then(|m| m.get(key))) {
-            value["metadata"][key] = v;
-        }
-    }
-    Some(ObjectRef::of(&value))
-}
-
-/// Messages from a lone object count lines from its start; make them the input's lines.
-fn relines(message: &str, first_line: usize) -> String {
-    let mut out = String::new();
-    let mut rest = message;
-    while let Some(at) = rest.find("line") {
-        let (head, tail) = rest.split_at(at);
-        out.push_str(head);
-        let word_len = if tail.starts_with("lines ") {
-            6
-        } else if tail.starts_with("line ") {
-            5
-        } else {
-            4
-        };
-        out.push_str(&tail[..word_len]);
-        rest = &tail[word_len..];
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0 {
-            let n: usize = rest[..digits].parse().unwrap_or(0);
-            out.push_str(&(n + first_line - 1).to_string());
-            rest = &rest[digits..];
-            if let Some(more) = rest.strip_prefix(" and ") {
-                let d = more.len() - more.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-                if d > 0 {
-                    let n: usize = more[..d].parse().unwrap_or(0);
-                    out.push_str(&format!(" and {}", n + first_line - 1));
-                    rest = &more[d..];
-                }
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Processes one object of `input` (the whole input text).
@@ -497,139 +374,6 @@ fn known_workload_kind(kind: &str) -> bool {
     matches!(kind, "Pod" | "Job" | "CronJob")
 }
 
-/// The pod spec node, when nothing the conversion edits is shared through an anchor, reached
-/// through an alias or filled by a merge key (editing it would change another place's meaning,
-/// or miss fields the merge supplies). Otherwise the field and what to do.
-fn owned_nodes_safe<'p>(parsed: &'p Parsed, path: &[&str]) -> Result<&'p Node, (String, String)> {
-    let used = |n: &Node| n.anchor != 0 && parsed.used_anchors.contains(&n.anchor);
-    let anchor_name = |n: &Node| {
-        let before = &parsed.text[..n.start];
-        before.rfind('&').map_or_else(String::new, |at| {
-            before[at..]
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_string()
-        })
-    };
-    let refuse_anchor = |field: &str, n: &Node| {
-        (
-            field.to_string(),
-            format!(
-                "this field holds anchor {} which is also used elsewhere (*{}); converting would \
-                 change every place that uses it; copy the value where it is used instead of the alias",
-                anchor_name(n),
-                anchor_name(n).trim_start_matches('&')
-            ),
-        )
-    };
-    let refuse_alias = |field: &str| {
-        (
-            field.to_string(),
-            "this field is an alias (*name) of a value defined elsewhere; converting would have to \
-             edit the shared value; write the value out here instead of the alias"
-                .to_string(),
-        )
-    };
-    let refuse_merge = |field: &str| {
-        (
-            field.to_string(),
-            "this mapping takes keys from a merge key (<<: *name), and the conversion edits its keys; \
-             write the merged keys out in this mapping"
-                .to_string(),
-        )
-    };
-    let has_merge = |n: &Node| matches!(&n.body, Body::Map { entries, .. } if entries.iter().any(|(k, _)| k.scalar() == Some("<<")));
-    let mut node = &parsed.root;
-    let mut field = String::new();
-    for key in path {
-        if used(node) {
-            return Err(refuse_anchor(&field, node));
-        }
-        if has_merge(node) {
-            return Err(refuse_merge(&field));
-        }
-        node = node
-            .get(key)
-            .ok_or_else(|| (field.clone(), "missing".to_string()))?;
-        field = if field.is_empty() {
-            (*key).to_string()
-        } else {
-            format!("{field}.{key}")
-        };
-        if matches!(node.body, Body::Alias(_)) {
-            return Err(refuse_alias(""));
-        }
-    }
-    let spec = node;
-    if used(spec) {
-        return Err(refuse_anchor("", spec));
-    }
-    if has_merge(spec) {
-        return Err(refuse_merge(""));
-    }
-    for key in ["containers", "initContainers", "volumes", "restartPolicy"] {
-        let Some(v) = spec.get(key) else { continue };
-        if matches!(v.body, Body::Alias(_)) {
-            return Err(refuse_alias(key));
-        }
-        if used(v) {
-            return Err(refuse_anchor(key, v));
-        }
-        if v.tag.is_some() {
-            return Err((
-                key.into(),
-                "tagged values cannot be converted here; remove the tag".into(),
-            ));
-        }
-    }
-    for (i, c) in spec
-        .get("containers")
-        .and_then(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let at = format!("containers[{i}]");
-        if matches!(c.body, Body::Alias(_)) {
-            return Err(refuse_alias(&at));
-        }
-        if used(c) {
-            return Err(refuse_anchor(&at, c));
-        }
-        if has_merge(c) {
-            return Err(refuse_merge(&at));
-        }
-        for key in ["command", "args", "volumeMounts"] {
-            let Some(v) = c.get(key) else { continue };
-            let mut bad = None;
-            v.walk(&mut |n| {
-                if bad.is_none()
-                    && (matches!(n.body, Body::Alias(_))
-                        || used(n)
-                        || (n.tag.is_some() && key != "volumeMounts"))
-                {
-                    bad = Some(n);
-                }
-            });
-            if let Some(n) = bad {
-                let field = format!("{at}.{key}");
-                return Err(if matches!(n.body, Body::Alias(_)) {
-                    refuse_alias(&field)
-                } else if n.tag.is_some() && n.anchor == 0 {
-                    (
-                        field,
-                        "tagged values cannot be converted here; remove the tag".into(),
-                    )
-                } else {
-                    refuse_anchor(&field, n)
-                });
-            }
-        }
-    }
-    Ok(spec)
-}
-
 fn join(prefix: &str, field: &str) -> String {
     if field.is_empty() {
         prefix.to_string()
@@ -652,76 +396,6 @@ fn plan_for(spec: &Value, op: Operation, config: &Config) -> Result<Option<Plan>
     }
 }
 
-/// Edits the object's text and checks the result means exactly what the plan says.
-fn edit_text(
-    parsed: &Parsed,
-    path: &[&str],
-    spec_node: &Node,
-    spec: &Value,
-    plan: &Plan,
-    json: bool,
-) -> Result<(String, Vec<edit::Reinterpreted>), String> {
-    let (column, first_line) = (parsed.column, parsed.first_line);
-    let mut expected = parsed.value.clone();
-    let target = path
-        .iter()
-        .try_fold(&mut expected, |v, key| v.get_mut(*key))
-        .ok_or("internal: pod spec vanished")?;
-    *target = convert::apply_json(spec, plan);
-    if json {
-        return Ok((json_text(&expected, &parsed.text, column), Vec::new()));
-    }
-    let (edited, notes) =
-        edit::apply(&parsed.text, spec_node, spec, plan).map_err(|e| e.to_string())?;
-    let new_text = edited
-        .strip_prefix(&" ".repeat(column))
-        .ok_or("internal: the edit changed the object's first line")?
-        .to_string();
-    if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
-        eprintln!("--- edited object ---\n{new_text}\n---");
-    }
-    let reread = parse_object(&new_text, column, first_line, &[], 0).map_err(|e| {
-        format!("internal: the edited object does not read back ({e}); the object was left unchanged, please report this input")
-    })?;
-    if reread.value != expected {
-        if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
-            eprintln!("expected: {expected}\nreread:   {}", reread.value);
-        }
-        return Err("internal: the edited YAML does not match the planned conversion; the object was left unchanged, please report this input".into());
-    }
-    Ok((new_text, notes))
-}
-
-/// A converted object of JSON input, as JSON in the indentation the input used (kubectl's
-/// four spaces when it cannot be told), its lines shifted to where the object stood.
-fn json_text(value: &Value, padded: &str, column: usize) -> String {
-    use serde::Serialize;
-    if !padded.trim_end().contains('\n') {
-        return value.to_string();
-    }
-    let unit = padded
-        .lines()
-        .nth(1)
-        .map(|l| l.len() - l.trim_start().len())
-        .filter(|&n| n > column)
-        .map_or(4, |n| n - column);
-    let indent = " ".repeat(unit);
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(
-        &mut out,
-        serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes()),
-    );
-    if value.serialize(&mut ser).is_err() {
-        return String::new();
-    }
-    let text = String::from_utf8(out).unwrap_or_default();
-    let pad = " ".repeat(column);
-    let mut lines = text.split('\n');
-    let mut result = lines.next().unwrap_or_default().to_string();
-    for line in lines {
-        result.push('\n');
-        result.push_str(&pad);
-        result.push_str(line);
-    }
-    result
-}
+use read::{Parsed, loose_identity, parse_object};
+use shared::owned_nodes_safe;
+use verify::edit_text;

@@ -1,0 +1,65 @@
+//! A plan applied to a pod spec held as JSON: what the text editor's output must mean, and
+//! the typed library's conversion.
+
+use super::{Plan, is_injected_init, is_injected_volume};
+use serde_json::Value;
+
+/// The pod spec a plan describes, as a value: what the text editor's output must mean.
+/// Also the library's way to convert a pod spec held as JSON.
+pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
+    let mut out = spec.clone();
+    if let Some(Value::Array(containers)) = out.get_mut("containers") {
+        for (c, want) in containers.iter_mut().zip(&plan.containers) {
+            set_or_remove(c, "command", want.command.clone().map(Value::from));
+            set_or_remove(c, "args", want.args.clone().map(Value::from));
+            with_tail(c, "volumeMounts", is_injected_volume, &want.mount_tail);
+        }
+    }
+    with_tail(
+        &mut out,
+        "initContainers",
+        is_injected_init,
+        &plan.init_tail,
+    );
+    with_tail(&mut out, "volumes", is_injected_volume, &plan.volume_tail);
+    set_or_remove(
+        &mut out,
+        "restartPolicy",
+        plan.restart_policy.clone().map(Value::from),
+    );
+    out
+}
+
+fn set_or_remove(target: &mut Value, key: &str, value: Option<Value>) {
+    if let Some(map) = target.as_object_mut() {
+        match value {
+            Some(v) => {
+                map.insert(key.to_string(), v);
+            }
+            None => {
+                map.remove(key);
+            }
+        }
+    }
+}
+
+fn with_tail(target: &mut Value, key: &str, injected: fn(&Value) -> bool, tail: &[Value]) {
+    let Some(map) = target.as_object_mut() else {
+        return;
+    };
+    let has_injected =
+        matches!(map.get(key), Some(Value::Array(items)) if items.iter().any(injected));
+    if tail.is_empty() && !has_injected {
+        return;
+    }
+    let mut items: Vec<Value> = match map.get(key) {
+        Some(Value::Array(items)) => items.iter().filter(|v| !injected(v)).cloned().collect(),
+        _ => Vec::new(),
+    };
+    items.extend(tail.iter().cloned());
+    if items.is_empty() {
+        map.remove(key);
+    } else {
+        map.insert(key.to_string(), Value::Array(items));
+    }
+}

@@ -1,0 +1,131 @@
+//! An object read on its own: its text indented back to where it stood, its syntax tree
+//! and its meaning, and its identity even when it has no single meaning.
+
+use super::ObjectRef;
+use crate::yaml::tree::{self, Body, Node};
+use crate::yaml::value::Resolver;
+use serde_json::Value;
+
+/// One object, parsed: its text (indented back to where it stood), its tree and meaning.
+pub(super) struct Parsed {
+    /// Column the object's first line stood at (its text is indented back by this much).
+    pub(super) column: usize,
+    /// Line of the object's first byte in the input.
+    pub(super) first_line: usize,
+    pub(super) text: String,
+    pub(super) root: Node,
+    pub(super) value: Value,
+    /// Anchor ids that some alias in the object (or another object) refers to.
+    pub(super) used_anchors: Vec<usize>,
+}
+
+/// Line of the object's first byte in the input, to turn the object's lines into the input's.
+pub(super) fn parse_object(
+    text: &str,
+    column: usize,
+    first_line: usize,
+    exported: &[usize],
+    start: usize,
+) -> Result<Parsed, String> {
+    let padded = format!("{}{}", " ".repeat(column), text);
+    let shift = |line: usize| line + first_line - 1;
+    let mut docs = tree::parse(&padded)
+        .map_err(|e| format!("not valid YAML: {} at line {}", e.message, shift(e.line)))?;
+    let root = match docs.pop() {
+        Some(Some(root)) if docs.is_empty() => root,
+        _ => {
+            return Err(
+                "internal: the object is not one YAML node; please report this input".into(),
+            );
+        }
+    };
+    let value = Resolver::new(&root)
+        .value(&root)
+        .map_err(|e| relines(&e.to_string(), first_line))?;
+    let mut used = Vec::new();
+    root.walk(&mut |n| {
+        if let Body::Alias(id) = n.body {
+            used.push(id);
+        }
+        if n.anchor != 0 && exported.contains(&(n.start + start - column)) {
+            used.push(n.anchor);
+        }
+    });
+    Ok(Parsed {
+        column,
+        first_line,
+        text: padded,
+        root,
+        value,
+        used_anchors: used,
+    })
+}
+
+/// The identity of an object that has no single meaning (a repeated key, say), read from
+/// its syntax tree with the last of any repeated key, so the error can still name it.
+pub(super) fn loose_identity(text: &str, column: usize) -> Option<ObjectRef> {
+    let padded = format!("{}{}", " ".repeat(column), text);
+    let root = tree::parse(&padded).ok()?.pop()??;
+    let scalar = |n: Option<&Node>| n.and_then(Node::scalar).map(|s| Value::String(s.into()));
+    let meta = root.get("metadata");
+    let mut annotations = serde_json::Map::new();
+    if let Some(Body::Map { entries, .. }) =
+        meta.and_then(|m| m.get("annotations")).map(|a| &a.body)
+    {
+        for (k, v) in entries {
+            if let (Some(k), Some(v)) = (k.scalar(), v.scalar()) {
+                annotations.insert(k.into(), Value::String(v.into()));
+            }
+        }
+    }
+    let mut value = serde_json::json!({"metadata": {"annotations": annotations}});
+    for (key, node) in [
+        ("apiVersion", root.get("apiVersion")),
+        ("kind", root.get("kind")),
+    ] {
+        if let Some(v) = scalar(node) {
+            value[key] = v;
+        }
+    }
+    for key in ["name", "namespace"] {
+        if let Some(v) = scalar(meta.and_then(|m| m.get(key))) {
+            value["metadata"][key] = v;
+        }
+    }
+    Some(ObjectRef::of(&value))
+}
+
+/// Messages from a lone object count lines from its start; make them the input's lines.
+pub(super) fn relines(message: &str, first_line: usize) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("line") {
+        let (head, tail) = rest.split_at(at);
+        out.push_str(head);
+        let word_len = if tail.starts_with("lines ") {
+            6
+        } else if tail.starts_with("line ") {
+            5
+        } else {
+            4
+        };
+        out.push_str(&tail[..word_len]);
+        rest = &tail[word_len..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            let n: usize = rest[..digits].parse().unwrap_or(0);
+            out.push_str(&(n + first_line - 1).to_string());
+            rest = &rest[digits..];
+            if let Some(more) = rest.strip_prefix(" and ") {
+                let d = more.len() - more.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                if d > 0 {
+                    let n: usize = more[..d].parse().unwrap_or(0);
+                    out.push_str(&format!(" and {}", n + first_line - 1));
+                    rest = &more[d..];
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,82 @@
+//! Applying a plan to an object's text, and checking that the edited text means exactly
+//! what the plan says before it is accepted.
+
+use super::read::{Parsed, parse_object};
+use crate::convert::{self, Plan};
+use crate::edit;
+use crate::yaml::tree::Node;
+use serde_json::Value;
+
+/// Edits the object's text and checks the result means exactly what the plan says.
+pub(super) fn edit_text(
+    parsed: &Parsed,
+    path: &[&str],
+    spec_node: &Node,
+    spec: &Value,
+    plan: &Plan,
+    json: bool,
+) -> Result<(String, Vec<edit::Reinterpreted>), String> {
+    let (column, first_line) = (parsed.column, parsed.first_line);
+    let mut expected = parsed.value.clone();
+    let target = path
+        .iter()
+        .try_fold(&mut expected, |v, key| v.get_mut(*key))
+        .ok_or("internal: pod spec vanished")?;
+    *target = convert::apply_json(spec, plan);
+    if json {
+        return Ok((json_text(&expected, &parsed.text, column), Vec::new()));
+    }
+    let (edited, notes) =
+        edit::apply(&parsed.text, spec_node, spec, plan).map_err(|e| e.to_string())?;
+    let new_text = edited
+        .strip_prefix(&" ".repeat(column))
+        .ok_or("internal: the edit changed the object's first line")?
+        .to_string();
+    if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
+        eprintln!("--- edited object ---\n{new_text}\n---");
+    }
+    let reread = parse_object(&new_text, column, first_line, &[], 0).map_err(|e| {
+        format!("internal: the edited object does not read back ({e}); the object was left unchanged, please report this input")
+    })?;
+    if reread.value != expected {
+        if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
+            eprintln!("expected: {expected}\nreread:   {}", reread.value);
+        }
+        return Err("internal: the edited YAML does not match the planned conversion; the object was left unchanged, please report this input".into());
+    }
+    Ok((new_text, notes))
+}
+
+/// A converted object of JSON input, as JSON in the indentation the input used (kubectl's
+/// four spaces when it cannot be told), its lines shifted to where the object stood.
+pub(super) fn json_text(value: &Value, padded: &str, column: usize) -> String {
+    use serde::Serialize;
+    if !padded.trim_end().contains('\n') {
+        return value.to_string();
+    }
+    let unit = padded
+        .lines()
+        .nth(1)
+        .map(|l| l.len() - l.trim_start().len())
+        .filter(|&n| n > column)
+        .map_or(4, |n| n - column);
+    let indent = " ".repeat(unit);
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes()),
+    );
+    if value.serialize(&mut ser).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8(out).unwrap_or_default();
+    let pad = " ".repeat(column);
+    let mut lines = text.split('\n');
+    let mut result = lines.next().unwrap_or_default().to_string();
+    for line in lines {
+        result.push('\n');
+        result.push_str(&pad);
+        result.push_str(line);
+    }
+    result
+}
