@@ -42,6 +42,10 @@
 //! # Ok::<(), kueueleuleu::ConvertError>(())
 //! ```
 //!
+//! [`status`] reads a converted Pod's progress back: each step's state, exit code and true
+//! start ([`status::step_statuses`], [`status::running_step`]), also for a Job's Pods and a
+//! CronJob's newest Job.
+//!
 //! Kubernetes versions: this library does not choose one (k8s-openapi's rule for libraries).
 //! Its default feature `k8s-latest` enables the newest one for the crate's own binaries; a
 //! program that uses the library sets `default-features = false` and enables the
@@ -78,6 +82,7 @@ pub mod protocol;
 pub mod results;
 #[doc(hidden)]
 pub mod source;
+pub mod status;
 #[doc(hidden)]
 #[cfg(target_os = "linux")]
 pub mod step;

@@ -35,6 +35,8 @@ enum Command {
     Convert(Io),
     /// Restore every object in sequential form to what was written before conversion.
     Revert(Io),
+    /// Show each step's state, exit code, true start and duration (table, JSON or YAML).
+    Status(kueueleuleu::status::cli::Args),
 }
 
 #[derive(Args, Debug)]
@@ -61,7 +63,7 @@ struct Selection {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(kueueleuleu::status::cli::plugin_argv(std::env::args_os()));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -86,6 +88,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => (Operation::Convert, Vec::new(), false),
         Some(Command::Convert(io)) => (Operation::Convert, io.files, io.recursive),
         Some(Command::Revert(io)) => (Operation::Revert, io.files, io.recursive),
+        Some(Command::Status(args)) => return kueueleuleu::status::cli::run(args),
     };
     let overrides = Overrides {
         config: select.config.as_deref().map(read_config).transpose()?,

@@ -105,3 +105,66 @@ proptest! {
         }
     }
 }
+
+/// Runs the binary (an abort is only visible there: no `catch_unwind` sees a stack overflow)
+/// and asserts a clean refusal: exit 1, nothing or the input unchanged on stdout, and an
+/// error naming the object.
+fn assert_refused_cleanly(input: &str, object: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args(["convert", "--all"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "not a clean refusal:\n{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.is_empty() || stdout == input,
+        "a refusal must write nothing or the input unchanged:\n{stdout}"
+    );
+    assert!(
+        stderr.contains(object),
+        "the error names no object:\n{stderr}"
+    );
+}
+
+/// Aliases nest: each one adds the depth of what it refers to, so 20 aliases of 200 levels
+/// (8.5 KB) mean 4,000 levels. Found by fuzzing: the reader's depth limit counts only the
+/// text, and the stack overflowed.
+#[test]
+fn alias_chains_deeper_than_the_stack_are_refused_cleanly() {
+    let (links, depth) = (20, 200);
+    let mut input = String::from(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: deep-aliases\nspec:\n  restartPolicy: Never\n",
+    );
+    input.push_str(&format!(
+        "  x0: &a0 {}x{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    ));
+    for i in 1..links {
+        let (open, close) = ("[".repeat(depth), "]".repeat(depth));
+        input.push_str(&format!("  x{i}: &a{i} {open}*a{}{close}\n", i - 1));
+    }
+    input.push_str("  containers:\n  - name: a\n    image: alpine:3.20\n    command: [echo]\n");
+    assert_refused_cleanly(&input, "deep-aliases");
+}
+
+/// An alias inside the node its own anchor names is a cycle (PyYAML builds a recursive
+/// object; Kubernetes' reader refuses it). Found by fuzzing: resolving it recursed until the
+/// stack overflowed, from 120 bytes of input.
+#[test]
+fn an_alias_inside_its_own_anchor_is_refused_cleanly() {
+    let input = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: cycle\n  annotations: &a\n    x: [*a]\nspec:\n  restartPolicy: Never\n  containers:\n  - name: a\n    image: alpine:3.20\n    command: [echo, a]\n";
+    assert_refused_cleanly(input, "cycle");
+}

@@ -4,6 +4,7 @@
 use super::read::{Parsed, parse_object};
 use crate::convert::{self, Plan};
 use crate::edit;
+use crate::yaml::matches::{Verdict, matches};
 use crate::yaml::tree::Node;
 use serde_json::Value;
 
@@ -33,18 +34,38 @@ pub(super) fn edit_text(
         .ok_or("internal: the edit changed the object's first line")?
         .to_string();
     if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
-        eprintln!("--- edited object ---\n{new_text}\n---");
+        eprintln!("--- edited object ---\n{edited}\n---");
+    }
+    // Checked against the parser's events; the full reader only when anchors, aliases, merge
+    // keys or tags elsewhere in the object need it.
+    match matches(&edited, &expected) {
+        Ok(Verdict::Same) => return Ok((new_text, notes)),
+        Ok(Verdict::Different) => return Err(mismatch(&expected, &edited)),
+        Ok(Verdict::Undecided) => {}
+        Err(e) => {
+            return Err(format!(
+                "internal: the edited object does not read back ({e}); the object was left unchanged, please report this input"
+            ));
+        }
     }
     let reread = parse_object(&new_text, column, first_line, &[], 0).map_err(|e| {
         format!("internal: the edited object does not read back ({e}); the object was left unchanged, please report this input")
     })?;
     if reread.value != expected {
-        if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
-            eprintln!("expected: {expected}\nreread:   {}", reread.value);
-        }
-        return Err("internal: the edited YAML does not match the planned conversion; the object was left unchanged, please report this input".into());
+        return Err(mismatch(&expected, &edited));
     }
     Ok((new_text, notes))
+}
+
+fn mismatch(expected: &Value, edited: &str) -> String {
+    if std::env::var_os("KUEUELEULEU_DEBUG_EDIT").is_some() {
+        let reread = crate::yaml::tree::parse(edited)
+            .ok()
+            .and_then(|mut d| d.pop().flatten())
+            .map(|root| crate::yaml::value::Resolver::new(&root).value(&root));
+        eprintln!("expected: {expected}\nreread:   {reread:?}");
+    }
+    "internal: the edited YAML does not match the planned conversion; the object was left unchanged, please report this input".into()
 }
 
 /// A converted object of JSON input, as JSON in the indentation the input used (kubectl's

@@ -167,7 +167,7 @@ impl<'n> Resolver<'n> {
 
 /// A scalar under the YAML 1.2 core schema (what the parser of kpt's Go libraries and this
 /// tool's own reader agree on); quoted and block scalars are always strings.
-fn scalar(text: &str, style: Style, tag: Option<&str>) -> Value {
+pub(super) fn scalar(text: &str, style: Style, tag: Option<&str>) -> Value {
     if let Some("tag:yaml.org,2002:str" | "!!str") = tag {
         return Value::String(text.into());
     }
