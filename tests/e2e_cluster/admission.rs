@@ -166,6 +166,11 @@ fn is_converted(object: &Value) -> bool {
 /// the YAML itself, YAML 1.1 scalars included); the items of a List or ResourceList go
 /// as JSON with their namespace set.
 fn converted_objects(text: &str, ns: &str) -> Vec<(String, String)> {
+    objects(text, ns, is_converted)
+}
+
+/// The Pods, Jobs and CronJobs of `text` that `keep` selects, as `converted_objects` says.
+fn objects(text: &str, ns: &str, keep: fn(&Value) -> bool) -> Vec<(String, String)> {
     let text = text.trim_start_matches('\u{feff}');
     let mut docs = vec![String::new()];
     for line in text.lines() {
@@ -198,7 +203,7 @@ fn converted_objects(text: &str, ns: &str) -> Vec<(String, String)> {
         match value["kind"].as_str() {
             Some("ResourceList" | "List") => {
                 for mut item in value["items"].as_array().cloned().unwrap_or_default() {
-                    if is_converted(&item) {
+                    if keep(&item) {
                         item["metadata"]["namespace"] = json!(ns);
                         found.push((label(&item), item.to_string()));
                     }
@@ -206,11 +211,11 @@ fn converted_objects(text: &str, ns: &str) -> Vec<(String, String)> {
             }
             // batch/v1beta1 CronJob is no longer served (removed in 1.25) but the converter
             // still takes it: its jobTemplate is the same, so check it as batch/v1.
-            _ if is_converted(&value) && value["apiVersion"] == "batch/v1beta1" => found.push((
+            _ if keep(&value) && value["apiVersion"] == "batch/v1beta1" => found.push((
                 format!("{} (checked as batch/v1)", label(&value)),
                 doc.replacen("apiVersion: batch/v1beta1", "apiVersion: batch/v1", 1),
             )),
-            _ if is_converted(&value) => found.push((label(&value), doc)),
+            _ if keep(&value) => found.push((label(&value), doc)),
             _ => {}
         }
     }
@@ -231,11 +236,23 @@ fn every_converted_fixture_output_passes_server_side_dry_run() {
         let Ok(text) = std::fs::read_to_string(dir.join("expected.out")) else {
             continue;
         };
+        let input = std::fs::read_to_string(dir.join("input.yaml")).unwrap_or_default();
+        let originals = objects(&input, &ns.name, |o| {
+            matches!(o["kind"].as_str(), Some("Pod" | "Job" | "CronJob"))
+        });
         for (what, object) in converted_objects(&text, &ns.name) {
-            let what = format!("{}: {what}", dir.file_name().unwrap().to_string_lossy());
+            let fixture = dir.file_name().unwrap().to_string_lossy().into_owned();
+            // Some fixtures test fidelity on objects Kubernetes itself refuses (unknown
+            // fields, numbers as label values): what counts is that conversion never
+            // turns an object the API server accepts into one it refuses.
+            let original = originals.iter().find(|(w, _)| *w == what);
+            if let Some(Err(e)) = original.map(|(_, o)| admitted(&ns, o)) {
+                eprintln!("{fixture}: {what}: not checked, the input is refused too: {e}");
+                continue;
+            }
             checked += 1;
             if let Err(e) = admitted(&ns, &object) {
-                failures.push(format!("{what}: {e}"));
+                failures.push(format!("{fixture}: {what}: {e}"));
             }
         }
     }
