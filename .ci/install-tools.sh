@@ -2,9 +2,11 @@
 # Install the pinned tools the end-to-end tests drive into $REPO/.tools/bin.
 #
 # Idempotent: a tool whose binary already reports the pinned version is left
-# alone, so a warm run takes a second or two. Needs Go (for kustomize, kpt,
-# Helm) and Python 3 with venv (for kubernetes-validate); both fetch from the
-# registries configured in the environment (GOPROXY, pip's index settings).
+# alone, so a warm run takes a second or two. Needs Go (for kustomize, Helm and
+# kubectl, which scripts/cluster/build-kubernetes.sh builds with the test
+# cluster's binaries, cached outside the checkout), apt (kpt's Debian package)
+# and Python 3 with venv (for kubernetes-validate); all fetch from the registries
+# configured in the environment (GOPROXY, apt sources, pip's index settings).
 #
 # Usage: .ci/install-tools.sh [--check]
 #   --check   install nothing; list each tool's state and exit 1 if any is missing.
@@ -15,6 +17,7 @@ set -euo pipefail
 
 KUSTOMIZE_VERSION=v5.8.1
 KPT_VERSION=v1.0.0-beta.56
+KPT_DEB_VERSION=528.0.0-0
 HELM3_VERSION=v3.19.5
 HELM4_VERSION=v4.3.1
 # The newest krew the Go module proxy serves; the release check installs the kubectl plugin
@@ -90,34 +93,41 @@ else
 fi
 
 # --- kpt ---
-# Built from source: through the module proxy, else straight from the module's
-# source repository (some proxies refuse this module). When neither works, a kpt
-# already on PATH at exactly the pinned version is linked in.
+# kpt is not on the Go module proxy; the Debian package google-cloud-cli-kpt (from the
+# machine's package registry) carries it. Pinned by package version; it must report
+# KPT_VERSION. Linked into .tools/bin.
 if has_version "$BIN/kpt" "$KPT_VERSION" version; then
     say "kpt $KPT_VERSION: present"
 elif ((CHECK_ONLY)); then
     missing+=(kpt)
 else
-    kpt_ldflags="-X github.com/GoogleContainerTools/kpt/run.version=${KPT_VERSION#v}"
-    if go_install kpt github.com/GoogleContainerTools/kpt "$KPT_VERSION" "$kpt_ldflags" \
-        && has_version "$BIN/kpt" "$KPT_VERSION" version; then
-        :
-    elif [[ "$(go env GOPROXY)" != direct ]] && say "retrying kpt from its source repository" \
-        && GOPROXY=direct go_install kpt github.com/GoogleContainerTools/kpt "$KPT_VERSION" "$kpt_ldflags" \
-        && has_version "$BIN/kpt" "$KPT_VERSION" version; then
-        :
-    else
-        rm -f "$BIN/kpt"
-        system_kpt=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) \
-            command -v kpt || true)
-        if [[ -n "$system_kpt" ]] && has_version "$system_kpt" "$KPT_VERSION" version; then
-            ln -sf "$(readlink -f "$system_kpt")" "$BIN/kpt"
-            say "kpt: linked $system_kpt (reports $KPT_VERSION) into .tools/bin"
-        else
-            say "kpt $KPT_VERSION: cannot build it and no kpt at that version is on PATH"
-            missing+=(kpt)
-        fi
+    if [[ "$(dpkg-query -W -f='${Version}' google-cloud-cli-kpt 2>/dev/null || true)" != "$KPT_DEB_VERSION" ]]; then
+        say "apt-get install google-cloud-cli-kpt=$KPT_DEB_VERSION"
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+            --no-install-recommends "google-cloud-cli-kpt=$KPT_DEB_VERSION" >"$LOGS/kpt.log" 2>&1 \
+            || say "installing google-cloud-cli-kpt failed (log: ${LOGS#"$REPO"/}/kpt.log)"
     fi
+    if has_version /usr/bin/kpt "$KPT_VERSION" version; then
+        ln -sf "$(readlink -f /usr/bin/kpt)" "$BIN/kpt"
+        say "kpt: linked the Debian package's kpt ($KPT_VERSION) into .tools/bin"
+    else
+        say "kpt $KPT_VERSION: google-cloud-cli-kpt=$KPT_DEB_VERSION is not installed or reports another version"
+        missing+=(kpt)
+    fi
+fi
+
+# --- kubectl: built with the test cluster's Kubernetes (scripts/cluster/versions.env) ---
+# shellcheck source=../scripts/cluster/versions.env
+. "$REPO/scripts/cluster/versions.env"
+if has_version "$BIN/kubectl" "$KUBERNETES_VERSION" version --client; then
+    say "kubectl $KUBERNETES_VERSION: present"
+elif ((CHECK_ONLY)); then
+    missing+=(kubectl)
+elif "$REPO/scripts/cluster/build-kubernetes.sh"; then
+    ln -sf "$KUEUELEULEU_CACHE/kubernetes/$KUBERNETES_VERSION/bin/kubectl" "$BIN/kubectl"
+    has_version "$BIN/kubectl" "$KUBERNETES_VERSION" version --client || missing+=(kubectl)
+else
+    missing+=(kubectl)
 fi
 
 # install_helm NAME MAJOR VERSION: Helm MAJOR (v3, v4) at VERSION as $BIN/NAME, with the

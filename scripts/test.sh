@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Everything CI checks, from a fresh clone: installs the pinned test tools (kustomize, kpt,
-# Helm, kubernetes-validate) into .tools/, then format, lint, every test, and the static build.
-# Set CI=1 to make a test that lacks its tool fail instead of skip (.ci/run does).
+# Helm, kubectl, kubernetes-validate) into .tools/, then format, lint, every test, and the
+# static build. The tests come in tiers: unit/fixture (anywhere), emulator (the kubelet
+# emulator: root or user namespaces) and cluster (a real single-node Kubernetes started by
+# scripts/cluster/up.sh: root). The last lines say which tiers ran.
+# Set CI=1 to make a test that lacks its tool fail instead of skip (.ci/run does); under CI
+# a tier that cannot run fails the run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n==> %s\n' "$*" >&2; }
+t_start=$SECONDS
 
 step "install pinned test tools"
 .ci/install-tools.sh
@@ -15,11 +20,49 @@ export PATH="$PWD/.tools/bin:$PATH"
 step "install pinned podman, buildah and runc (image build and container-function tests)"
 .ci/install-podman.sh
 
+# --- tier detection ---
+emulator="ran"
+if [[ $(id -u) != 0 ]] && ! unshare --user --map-root-user --mount true 2>/dev/null; then
+    emulator="SKIPPED (not root and no user namespaces)"
+fi
+cluster_log="$PWD/.tools/logs/cluster-up.log"
+cluster="ran"
+cluster_pid=""
+if [[ "${KUEUELEULEU_SKIP_CLUSTER:-}" == 1 && -z "${CI:-}" ]]; then
+    cluster="SKIPPED (KUEUELEULEU_SKIP_CLUSTER=1)"
+elif [[ $(id -u) != 0 ]]; then
+    cluster="SKIPPED (needs root)"
+else
+    step "cluster tier: install, then start the cluster in the background (log: ${cluster_log#"$PWD"/})"
+    .ci/install-cluster.sh
+    # Stopped (logs kept) however this script ends.
+    trap 'scripts/cluster/down.sh --keep-logs .tools/logs/cluster || true' EXIT
+    scripts/cluster/up.sh >"$cluster_log" 2>&1 &
+    cluster_pid=$!
+fi
+if [[ -n "${CI:-}" && ( "$emulator" != ran || "$cluster" != ran ) ]]; then
+    echo "test.sh: under CI every tier must run: emulator: $emulator; cluster: $cluster" >&2
+    exit 1
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy -D warnings"
 cargo clippy --all-targets -- -D warnings
+
+if [[ -n "$cluster_pid" ]]; then
+    step "waiting for the cluster"
+    if wait "$cluster_pid"; then
+        tail -n 1 "$cluster_log" >&2
+        export KUEUELEULEU_CLUSTER_ENV=/var/lib/kueueleuleu/cluster/cluster.env
+        [[ -n "${KUEUELEULEU_CLUSTER_DIR:-}" ]] && export KUEUELEULEU_CLUSTER_ENV="$KUEUELEULEU_CLUSTER_DIR/cluster.env"
+    else
+        tail -n 40 "$cluster_log" >&2
+        cluster="FAILED to start (log: ${cluster_log#"$PWD"/})"
+        [[ -n "${CI:-}" ]] && { echo "test.sh: the cluster tier cannot run" >&2; exit 1; }
+    fi
+fi
 
 step "cargo test"
 cargo test --all-targets
@@ -37,3 +80,4 @@ step "static (musl) build of both binaries, x86_64 and aarch64"
 
 step "release assets as .github/workflows/release.yml builds them, krew install of the manifest"
 .ci/release-build.sh --out target/release-check
+step "tiers: unit/fixture: ran; emulator: $emulator; cluster: $cluster ($((SECONDS - t_start))s in all)"
