@@ -70,7 +70,7 @@ cargo test --all-targets
 step "portable converter: cargo check for Windows and macOS (the step runner is Linux only)"
 # Check only: no linker or SDK for these targets is needed.
 for t in x86_64-pc-windows-gnu x86_64-apple-darwin; do
-    rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+    rustup target list --installed | grep -x "$t" >/dev/null || rustup target add "$t"
     cargo check --locked --target "$t" --lib --bins
     cargo check --locked --target "$t" --profile test --lib --bins
 done
