@@ -151,15 +151,7 @@ fn shape_of(event: &Event<'_>) -> &'static str {
 
 impl<'t> Scanner<'t> {
     fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
-        match self.parser.next_event() {
-            Some(Ok(pair)) => Ok(pair),
-            Some(Err(e)) => Err(SyntaxError {
-                message: e.info().to_string(),
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-            }),
-            None => Ok((Event::StreamEnd, Span::default())),
-        }
+        super::tree::next_event(&mut self.parser)
     }
 
     fn document(

@@ -130,6 +130,22 @@ impl Node {
     }
 }
 
+/// The parser's next event, its errors as [`SyntaxError`]; the end of the stream once the
+/// parser has no more. Shared by every reader of this module.
+pub(super) fn next_event<'t>(
+    parser: &mut Parser<'t, saphyr_parser::StrInput<'t>>,
+) -> Result<(Event<'t>, Span), SyntaxError> {
+    match parser.next_event() {
+        Some(Ok(pair)) => Ok(pair),
+        Some(Err(e)) => Err(SyntaxError {
+            message: e.info().to_string(),
+            line: e.marker().line(),
+            column: e.marker().col() + 1,
+        }),
+        None => Ok((Event::StreamEnd, Span::default())),
+    }
+}
+
 /// Parses every document of `text`; a document with no content is `None`.
 pub fn parse(text: &str) -> Result<Vec<Option<Node>>, SyntaxError> {
     let mut builder = Builder {
@@ -167,15 +183,7 @@ struct Builder<'t> {
 
 impl<'t> Builder<'t> {
     fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
-        match self.parser.next_event() {
-            Some(Ok(pair)) => Ok(pair),
-            Some(Err(e)) => Err(SyntaxError {
-                message: e.info().to_string(),
-                line: e.marker().line(),
-                column: e.marker().col() + 1,
-            }),
-            None => Ok((Event::StreamEnd, Span::default())),
-        }
+        next_event(&mut self.parser)
     }
 
     fn node(&mut self, event: Event<'t>, span: Span) -> Result<Node, SyntaxError> {
