@@ -78,6 +78,8 @@ pub struct Original {
     pub restart_policy: Option<String>,
     /// Whether the spec was already in sequential form.
     pub was_converted: bool,
+    /// What the injected init container declares under `resources` (see `unwrap`).
+    pub init_resources: Option<Value>,
 }
 
 /// What one container's owned fields must hold.
@@ -232,6 +234,7 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
             default_command,
             empty_args: c.args.as_ref().is_some_and(Vec::is_empty),
             argv,
+            ..StepArgs::default()
         };
         let mut mount_tail = vec![
             json!({"name": protocol::BIN_VOLUME, "mountPath": protocol::BIN_DIR, "readOnly": true}),
@@ -272,6 +275,7 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
         init_tail: vec![init_container(
             &config.image,
             original.restart_policy.is_none(),
+            original.init_resources.as_ref(),
         )],
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
@@ -279,9 +283,9 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
     })
 }
 
-/// The init container that installs the runner. Restricted PodSecurity, requests equal to
-/// limits so a Guaranteed pod stays Guaranteed.
-fn init_container(image: &str, defaulted_restart: bool) -> Value {
+/// The init container that installs the runner: restricted PodSecurity, and the first
+/// step's resources so that quotas, LimitRanges and the QoS class see nothing new.
+fn init_container(image: &str, defaulted_restart: bool, resources: Option<&Value>) -> Value {
     let mut init = json!({
         "name": protocol::INIT_CONTAINER,
         "image": image,
@@ -291,10 +295,9 @@ fn init_container(image: &str, defaulted_restart: bool) -> Value {
     if defaulted_restart {
         init["env"] = json!([{"name": DEFAULTED_RESTART_ENV, "value": "true"}]);
     }
-    init["resources"] = json!({
-        "requests": {"cpu": "50m", "memory": "16Mi"},
-        "limits": {"cpu": "50m", "memory": "16Mi"},
-    });
+    if let Some(resources) = resources {
+        init["resources"] = resources.clone();
+    }
     init["securityContext"] = json!({
         "allowPrivilegeEscalation": false,
         "capabilities": {"drop": ["ALL"]},

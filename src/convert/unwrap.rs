@@ -84,6 +84,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             restart_policy
         },
         was_converted,
+        init_resources: init_resources(&containers[0]),
     })
 }
 
@@ -179,6 +180,31 @@ fn check_reserved_names(
             }
         }
     }
+}
+
+/// The resources the injected init container copies from the first step: its cpu, memory
+/// and ephemeral-storage requests and limits, as written. Copying one step's values is what
+/// keeps the Pod as the user made it: the init container then never raises the Pod's
+/// effective request (one step's request is at most the sum of all), meets any LimitRange
+/// minimum, maximum and ratio the step meets, is Guaranteed when the step is, and gets the
+/// same LimitRange defaults when the step declares nothing.
+fn init_resources(first: &Value) -> Option<Value> {
+    const COPIED: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
+    let resources = first.get("resources")?;
+    let mut out = serde_json::Map::new();
+    for part in ["requests", "limits"] {
+        let Some(Value::Object(values)) = resources.get(part) else {
+            continue;
+        };
+        let kept: serde_json::Map<String, Value> = COPIED
+            .iter()
+            .filter_map(|k| values.get(*k).map(|v| ((*k).to_string(), v.clone())))
+            .collect();
+        if !kept.is_empty() {
+            out.insert(part.into(), Value::Object(kept));
+        }
+    }
+    (!out.is_empty()).then_some(Value::Object(out))
 }
 
 fn strings(value: Option<&Value>, field: &str) -> Result<Option<Vec<String>>, Finding> {

@@ -4,7 +4,6 @@
 
 use std::ffi::OsString;
 use std::path::Path;
-use std::time::Duration;
 
 use super::clock::SystemClock;
 use super::exec::ProcessExecutor;
@@ -12,7 +11,7 @@ use super::recorder::FsRecorder;
 use super::runner::Step;
 use super::signals::SignalFd;
 use super::waiter::DirWaiter;
-use crate::protocol::{DEFAULT_TERMINATION_PATH, ParseError, StepArgs, exit_code};
+use crate::protocol::{DEFAULT_TERMINATION_PATH, ParseError, StepArgs, exit_code, parse_duration};
 
 const USAGE: &str = "\
 usage: kueueleuleu-step install DEST
@@ -146,37 +145,5 @@ fn raise_open_files_limit() -> Option<libc::rlimit> {
             rlim_max: limit.rlim_max,
         };
         (libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0).then_some(limit)
-    }
-}
-
-/// `90s`, `5m`, `1h`, `500ms`, or plain seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let n: u64 = text[..digits].parse().ok()?;
-    let unit = match &text[digits..] {
-        "ms" => Duration::from_millis(1),
-        "" | "s" => Duration::from_secs(1),
-        "m" => Duration::from_secs(60),
-        "h" => Duration::from_secs(3600),
-        _ => return None,
-    };
-    unit.checked_mul(u32::try_from(n).ok()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        for bad in ["", "s", "1.5s", "-1s", "5 minutes", "99999999999s"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
     }
 }

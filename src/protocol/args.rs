@@ -1,74 +1,15 @@
-//! The step runner's command line and filesystem layout: the one place of truth shared by the
-//! converter (which writes these arguments into Pod specs) and `kueueleuleu-step` (which reads
-//! them). Keeping both sides on this module is what stops the converter and runner drifting.
-//!
-//! A converted step container runs:
-//!
-//! ```text
-//! command: [/kueueleuleu/bin/kueueleuleu-step]
-//! args:    [run, --name, NAME, --run-dir, DIR, (--wait-for, DIR)..., [--on-failure],
-//!           [--termination-path, PATH], --command-len, N, [--default-command], [--empty-args],
-//!           --, ARGV...]
-//! ```
-//!
-//! `ARGV` is the original `command` followed by the original `args`. `--command-len` and
-//! `--default-command` and `--empty-args` exist only so that `kueueleuleu revert` can restore the split between
-//! `command` and `args` exactly; the runner accepts and ignores them.
+//! The runner's command line: what the converter writes into a step container's `args` and
+//! what `kueueleuleu-step` reads back.
 
-use std::fmt;
+use super::{format_duration, parse_duration};
+use std::time::Duration;
 
-/// Where the init container installs the runner: an emptyDir shared by every step.
-pub const BIN_DIR: &str = "/kueueleuleu/bin";
-/// The runner as the step containers see it.
-pub const RUNNER_PATH: &str = "/kueueleuleu/bin/kueueleuleu-step";
-/// The runner inside the release image, which the init container copies from.
-pub const IMAGE_RUNNER_PATH: &str = "/usr/local/bin/kueueleuleu-step";
-/// Parent of every step's run directory.
-pub const RUN_ROOT: &str = "/kueueleuleu/run";
-/// Name of the init container that installs the runner.
-pub const INIT_CONTAINER: &str = "kueueleuleu-init";
-/// Name of the emptyDir volume holding the runner binary.
-pub const BIN_VOLUME: &str = "kueueleuleu-bin";
-/// Prefix of the per-step run directory volumes (`kueueleuleu-run-0`, ...).
-pub const RUN_VOLUME_PREFIX: &str = "kueueleuleu-run-";
-/// The kubelet's default `terminationMessagePath`.
-pub const DEFAULT_TERMINATION_PATH: &str = "/dev/termination-log";
-
-/// Exit codes of `kueueleuleu-step` when it has no command exit code to pass on. A command's
-/// own code (or 128+signal) always wins; these only cover the cases where the runner decided.
-pub mod exit_code {
-    /// The step never ran its command: a predecessor failed, was skipped or was lost.
-    pub const NOT_RUN: i32 = 1;
-    /// The runner's own command line was malformed (a converter/runner mismatch).
-    pub const USAGE: i32 = 2;
-    /// The runner itself could not work (its run dir is unusable), so nothing was recorded.
-    pub const INTERNAL: i32 = 125;
-    /// The command exists but could not be executed (permission, bad format).
-    pub const NOT_EXECUTABLE: i32 = 126;
-    /// The command was not found (PATH lookup failed), as a shell or runtime reports it.
-    pub const NOT_FOUND: i32 = 127;
-    /// Added to a signal number when the command (or the waiting runner) died of it.
-    pub const SIGNAL_BASE: i32 = 128;
-}
-
-/// Files inside a run directory. Successors only ever read them.
-pub mod run_files {
-    /// Held with `flock` by the step for its whole life; the kernel drops it when it dies.
-    pub const LOCK: &str = "lock";
-    /// Created once the step has taken its lock: "this step has been alive".
-    pub const STARTED: &str = "started";
-    /// The outcome record, written atomically (temp file + rename) when the step ends.
-    pub const DONE: &str = "done";
-}
-
-/// Mount path of step `index`'s run directory, in its own container and its successors'.
-pub fn run_dir(index: usize) -> String {
-    format!("{RUN_ROOT}/{index}")
-}
-
-/// Volume name of step `index`'s run directory.
-pub fn run_volume(index: usize) -> String {
-    format!("{RUN_VOLUME_PREFIX}{index}")
+fn bad(flag: &'static str, value: String, expected: &'static str) -> ParseError {
+    ParseError::BadValue {
+        flag,
+        value,
+        expected,
+    }
 }
 
 /// Everything the converter tells one step's runner. `to_args` and `parse` are inverses, so
@@ -84,6 +25,14 @@ pub struct StepArgs {
     /// `restartPolicy: OnFailure`: the kubelet restarts a failed predecessor in place, so a
     /// failure is not final and the step keeps waiting instead of being skipped.
     pub on_failure: bool,
+    /// The step's time limit: SIGTERM when it is reached, SIGKILL after the grace period.
+    pub timeout: Option<Duration>,
+    /// What a failure of this step means for the steps after it.
+    pub on_error: OnError,
+    /// How many times the runner re-runs a failed command in place before it gives up.
+    pub retries: u32,
+    /// On failure, keep the container up for `kubectl exec` until told to go on.
+    pub debug_on_failure: bool,
     /// The container's `terminationMessagePath`, when it is not the kubelet default.
     pub termination_path: Option<String>,
     /// How many leading elements of `argv` were the container's `command`.
@@ -96,13 +45,41 @@ pub struct StepArgs {
     pub argv: Vec<String>,
 }
 
+/// The runner protocol this build writes and understands. Bumped only when a command line
+/// written by this converter would be misread by an older runner.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// What a failed step does to its successors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Successors are skipped and the Pod fails (the default).
+    #[default]
+    Stop,
+    /// The failure is recorded, the container exits 0, and successors run.
+    Continue,
+}
+
 /// Why a runner command line could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("the first argument must be `run`, found {0:?}")]
     NotRun(Option<String>),
-    #[error("unknown flag {0:?}")]
+    #[error(
+        "unknown flag {0:?}: this Pod was converted by a newer kueueleuleu than the runner in \
+         its init image; use the image released with the converter (config key `image`)"
+    )]
     UnknownFlag(String),
+    #[error(
+        "runner protocol {found} is newer than this runner's ({PROTOCOL_VERSION}); use the \
+         image released with the converter (config key `image`)"
+    )]
+    ProtocolSkew { found: u32 },
+    #[error("{flag} {value:?} is not valid: {expected}")]
+    BadValue {
+        flag: &'static str,
+        value: String,
+        expected: &'static str,
+    },
     #[error("flag {0} needs a value")]
     MissingValue(&'static str),
     #[error("--command-len {0:?} is not a count")]
@@ -124,13 +101,27 @@ pub enum ParseError {
 impl StepArgs {
     /// The `args` list the converter writes (the container's `command` is [`RUNNER_PATH`]).
     pub fn to_args(&self) -> Vec<String> {
-        let mut out = vec!["run".to_string(), "--name".into(), self.name.clone()];
+        let mut out = vec!["run".to_string(), "--protocol".into()];
+        out.push(PROTOCOL_VERSION.to_string());
+        out.extend(["--name".into(), self.name.clone()]);
         out.extend(["--run-dir".into(), self.run_dir.clone()]);
         for dir in &self.wait_for {
             out.extend(["--wait-for".into(), dir.clone()]);
         }
         if self.on_failure {
             out.push("--on-failure".into());
+        }
+        if let Some(limit) = self.timeout {
+            out.extend(["--timeout".into(), format_duration(limit)]);
+        }
+        if self.on_error == OnError::Continue {
+            out.extend(["--on-error".into(), "continue".into()]);
+        }
+        if self.retries > 0 {
+            out.extend(["--retries".into(), self.retries.to_string()]);
+        }
+        if self.debug_on_failure {
+            out.extend(["--debug".into(), "on-failure".into()]);
         }
         if let Some(path) = &self.termination_path {
             out.extend(["--termination-path".into(), path.clone()]);
@@ -172,7 +163,38 @@ impl StepArgs {
                 "--name" => step.name = value("--name")?,
                 "--run-dir" => run_dir = Some(value("--run-dir")?),
                 "--wait-for" => step.wait_for.push(value("--wait-for")?),
+                "--protocol" => {
+                    let raw = value("--protocol")?;
+                    match raw.parse::<u32>() {
+                        Ok(v) if v <= PROTOCOL_VERSION => {}
+                        Ok(found) => return Err(ParseError::ProtocolSkew { found }),
+                        Err(_) => return Err(bad("--protocol", raw, "a version number")),
+                    }
+                }
                 "--on-failure" => step.on_failure = true,
+                "--timeout" => {
+                    let raw = value("--timeout")?;
+                    step.timeout =
+                        Some(parse_duration(&raw).ok_or_else(|| {
+                            bad("--timeout", raw, "a duration like 90s or 1h30m")
+                        })?);
+                }
+                "--on-error" => {
+                    step.on_error = match value("--on-error")?.as_str() {
+                        "continue" => OnError::Continue,
+                        "stop" => OnError::Stop,
+                        other => return Err(bad("--on-error", other.into(), "stop or continue")),
+                    }
+                }
+                "--retries" => {
+                    let raw = value("--retries")?;
+                    step.retries = raw.parse().map_err(|_| bad("--retries", raw, "a count"))?;
+                }
+                "--debug" => match value("--debug")?.as_str() {
+                    "on-failure" => step.debug_on_failure = true,
+                    "never" => step.debug_on_failure = false,
+                    other => return Err(bad("--debug", other.into(), "never or on-failure")),
+                },
                 "--termination-path" => step.termination_path = Some(value("--termination-path")?),
                 "--command-len" => {
                     let raw = value("--command-len")?;
@@ -242,60 +264,10 @@ fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-/// How a step ended, as recorded in its `done` file and termination message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    /// The command exited 0.
-    Succeeded,
-    /// The command exited non-zero or was killed by a signal.
-    Failed,
-    /// A predecessor failed or was skipped, so the command never ran.
-    Skipped,
-    /// A predecessor died without recording an outcome (SIGKILL, OOM).
-    PredecessorLost,
-    /// The step was told to stop (SIGTERM and friends) before its command started.
-    Terminated,
-    /// The command could not be started (not found, not executable).
-    StartFailed,
-}
-
-impl Reason {
-    /// The spelling used in records; stable, since users and tests read it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Succeeded => "Succeeded",
-            Reason::Failed => "Failed",
-            Reason::Skipped => "Skipped",
-            Reason::PredecessorLost => "PredecessorLost",
-            Reason::Terminated => "Terminated",
-            Reason::StartFailed => "StartFailed",
-        }
-    }
-
-    /// Inverse of [`Reason::as_str`].
-    pub fn parse(s: &str) -> Option<Reason> {
-        [
-            Reason::Succeeded,
-            Reason::Failed,
-            Reason::Skipped,
-            Reason::PredecessorLost,
-            Reason::Terminated,
-            Reason::StartFailed,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::run_dir;
 
     fn sample() -> StepArgs {
         StepArgs {
@@ -303,6 +275,10 @@ mod tests {
             run_dir: run_dir(1),
             wait_for: vec![run_dir(0)],
             on_failure: true,
+            timeout: Some(Duration::from_secs(5400)),
+            on_error: OnError::Continue,
+            retries: 3,
+            debug_on_failure: true,
             termination_path: Some("/tmp/term".into()),
             command_len: 2,
             default_command: true,
@@ -323,6 +299,45 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(StepArgs::parse(&plain.to_args()).unwrap(), plain);
+    }
+
+    #[test]
+    fn a_newer_protocol_is_refused_by_name() {
+        let mut line = sample().to_args();
+        assert_eq!(&line[..3], ["run", "--protocol", "1"]);
+        line[2] = (PROTOCOL_VERSION + 1).to_string();
+        let err = StepArgs::parse(&line).unwrap_err();
+        assert_eq!(
+            err,
+            ParseError::ProtocolSkew {
+                found: PROTOCOL_VERSION + 1
+            }
+        );
+        assert!(err.to_string().contains("config key `image`"), "{err}");
+        // Lines written before the flag existed are protocol 1.
+        let old = [
+            "run",
+            "--run-dir",
+            "/r/0",
+            "--command-len",
+            "1",
+            "--",
+            "true",
+        ];
+        assert_eq!(StepArgs::parse(&old).unwrap().argv, ["true"]);
+    }
+
+    #[test]
+    fn bad_step_settings_name_the_flag() {
+        let with = |flag: &str, value: &str| {
+            let mut line = vec!["run", "--run-dir", "/r/0", "--command-len", "1"];
+            line.extend([flag, value, "--", "true"]);
+            StepArgs::parse(&line).unwrap_err().to_string()
+        };
+        assert!(with("--timeout", "soon").contains("--timeout \"soon\""));
+        assert!(with("--on-error", "ignore").contains("stop or continue"));
+        assert!(with("--retries", "-1").contains("a count"));
+        assert!(with("--debug", "always").contains("never or on-failure"));
     }
 
     #[test]
@@ -386,19 +401,5 @@ mod tests {
             bad(&|s| s.termination_path = Some("term".into())),
             ParseError::NotAbsolute { .. }
         ));
-    }
-
-    #[test]
-    fn reasons_round_trip() {
-        for r in [
-            "Succeeded",
-            "Failed",
-            "Skipped",
-            "PredecessorLost",
-            "Terminated",
-            "StartFailed",
-        ] {
-            assert_eq!(Reason::parse(r).unwrap().as_str(), r);
-        }
     }
 }
