@@ -50,6 +50,9 @@ pub mod exit_code {
     pub const NOT_RUN: i32 = 1;
     /// The runner's own command line was malformed (a converter/runner mismatch).
     pub const USAGE: i32 = 2;
+    /// The command ran past its `--timeout` (as coreutils `timeout` reports it): whether it
+    /// then ended of the SIGTERM, the SIGKILL or on its own, the record's `signal` says.
+    pub const TIMED_OUT: i32 = 124;
     /// The runner itself could not work (its run dir is unusable), so nothing was recorded.
     pub const INTERNAL: i32 = 125;
     /// The command exists but could not be executed (permission, bad format).
@@ -68,6 +71,12 @@ pub mod run_files {
     pub const STARTED: &str = "started";
     /// The outcome record, written atomically (temp file + rename) when the step ends.
     pub const DONE: &str = "done";
+    /// Present while a failed step is held for debugging (`--debug on-failure`); holds the
+    /// instructions the log shows. `kueueleuleu-step debug` looks for it.
+    pub const DEBUG: &str = "debug";
+    /// Written by `kueueleuleu-step debug continue|fail|retry` (temp file + rename) to end
+    /// the hold; read and removed by the held step.
+    pub const DEBUG_DECISION: &str = "debug-decision";
 }
 
 /// Mount path of step `index`'s run directory, in its own container and its successors'.

@@ -17,6 +17,8 @@ pub enum Reason {
     Terminated,
     /// The command could not be started (not found, not executable).
     StartFailed,
+    /// The command ran past the step's `--timeout` and was stopped (SIGTERM, then SIGKILL).
+    TimedOut,
 }
 
 impl Reason {
@@ -29,6 +31,7 @@ impl Reason {
             Reason::PredecessorLost => "PredecessorLost",
             Reason::Terminated => "Terminated",
             Reason::StartFailed => "StartFailed",
+            Reason::TimedOut => "TimedOut",
         }
     }
 
@@ -41,6 +44,7 @@ impl Reason {
             Reason::PredecessorLost,
             Reason::Terminated,
             Reason::StartFailed,
+            Reason::TimedOut,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
@@ -66,6 +70,7 @@ mod tests {
             "PredecessorLost",
             "Terminated",
             "StartFailed",
+            "TimedOut",
         ] {
             assert_eq!(Reason::parse(r).unwrap().as_str(), r);
         }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::clock::SystemClock;
 use super::exec::ProcessExecutor;
+use super::pause::RunDirPauser;
 use super::recorder::FsRecorder;
 use super::runner::Step;
 use super::signals::SignalFd;
@@ -16,8 +17,10 @@ use crate::protocol::{DEFAULT_TERMINATION_PATH, ParseError, StepArgs, exit_code,
 const USAGE: &str = "\
 usage: kueueleuleu-step install DEST
        kueueleuleu-step run --name NAME --run-dir DIR [--wait-for DIR]... [--on-failure]
-                            [--termination-path PATH] --command-len N [--default-command]
-                            -- COMMAND [ARG]...
+                            [--timeout DURATION] [--on-error stop|continue] [--retries N]
+                            [--debug never|on-failure] [--termination-path PATH]
+                            --command-len N [--default-command] -- COMMAND [ARG]...
+       kueueleuleu-step debug continue|fail|retry|status [--run-dir DIR]
 
 The step runner of kueueleuleu: converted containers run it to wait for the steps before
 them, run their original command, and record the outcome. See docs/step-runner.md.
@@ -40,6 +43,19 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 exit_code::USAGE
             }
         },
+        Some("debug") => match super::debug::main(&args[1..]) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(e) => {
+                super::diag(format_args!("{e}"));
+                match e {
+                    super::debug::DebugError::Usage => exit_code::USAGE,
+                    _ => 1,
+                }
+            }
+        },
         Some("install") if args.len() == 2 => match super::install::install(Path::new(&args[1])) {
             Ok(()) => 0,
             Err(e) => {
@@ -56,7 +72,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
             0
         }
         _ => {
-            super::diag(format_args!("expected `run` or `install DEST`\n{USAGE}"));
+            super::diag(format_args!(
+                "expected `run`, `debug` or `install DEST`\n{USAGE}"
+            ));
             exit_code::USAGE
         }
     }
@@ -65,6 +83,33 @@ pub fn main(args: Vec<OsString>) -> i32 {
 /// The environment variable that sets how long a step waits for a predecessor that shows no
 /// sign of life (`600s` by default; `90s`, `5m`, `1h`, `500ms`, or plain seconds).
 pub const START_GRACE_ENV: &str = "KUEUELEULEU_STEP_START_GRACE";
+/// How long a timed-out command gets between SIGTERM and SIGKILL (`30s` by default).
+pub const KILL_GRACE_ENV: &str = "KUEUELEULEU_STEP_KILL_GRACE";
+/// How long a failed step is held for debugging when nobody decides (`1h` by default).
+pub const DEBUG_TIMEOUT_ENV: &str = "KUEUELEULEU_STEP_DEBUG_TIMEOUT";
+
+/// A duration from the environment: `Ok(None)` when unset, `Err` naming the variable when
+/// it is not a duration.
+fn env_duration(name: &str) -> Result<Option<std::time::Duration>, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(raw) => parse_duration(&raw)
+            .map(Some)
+            .ok_or_else(|| format!("{name}={raw:?} is not a duration (e.g. 90s, 5m, 1h)")),
+    }
+}
+
+/// The Pod's name and namespace for the debug instructions, as far as a container knows
+/// them: `HOSTNAME` (the Pod's name unless `spec.hostname` is set), and the namespace file
+/// of the service account mount when one is mounted.
+fn pod_identity() -> (Option<String>, Option<String>) {
+    let pod = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty());
+    let ns = std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    (pod, ns)
+}
 
 fn run(args: StepArgs) -> i32 {
     let nofile = raise_open_files_limit();
@@ -74,28 +119,35 @@ fn run(args: StepArgs) -> i32 {
         .unwrap_or_else(|| DEFAULT_TERMINATION_PATH.to_string());
     let recorder = FsRecorder::new(&args.run_dir, termination_path);
     let mut waiter = DirWaiter::default();
-    let grace = std::env::var(START_GRACE_ENV).ok();
-    let bad_grace = match grace.as_deref().map(parse_duration) {
-        Some(Some(d)) => {
-            waiter.start_grace = d;
-            None
-        }
-        Some(None) => Some(format!(
-            "{START_GRACE_ENV}={:?} is not a duration (e.g. 90s, 5m, 1h)",
-            grace.unwrap_or_default()
-        )),
-        None => None,
+    let mut executor = ProcessExecutor {
+        nofile,
+        ..ProcessExecutor::default()
     };
+    let mut pauser = RunDirPauser::new(&args.run_dir);
+    let mut bad_env = None;
+    for (name, slot) in [
+        (START_GRACE_ENV, &mut waiter.start_grace),
+        (KILL_GRACE_ENV, &mut executor.kill_grace),
+        (DEBUG_TIMEOUT_ENV, &mut pauser.debug_timeout),
+    ] {
+        match env_duration(name) {
+            Ok(Some(d)) => *slot = d,
+            Ok(None) => {}
+            Err(why) => bad_env = bad_env.or(Some(why)),
+        }
+    }
+    if args.debug_on_failure {
+        let (pod, ns) = pod_identity();
+        pauser.instructions = super::debug::instructions(&args.name, pod.as_deref(), ns.as_deref());
+    }
     let validated = args.validate();
     let mut step = Step {
         args,
         waiter,
-        executor: ProcessExecutor {
-            nofile,
-            ..ProcessExecutor::default()
-        },
+        executor,
         recorder,
         clock: SystemClock,
+        pauser,
     };
     if let Err(e) = validated {
         // The run dir itself may be what is wrong: only claim one that is absolute.
@@ -111,7 +163,7 @@ fn run(args: StepArgs) -> i32 {
         }
         return step.refuse(e.to_string(), exit_code::USAGE).exit_code;
     }
-    if let Some(why) = bad_grace {
+    if let Some(why) = bad_env {
         return step.refuse(why, exit_code::USAGE).exit_code;
     }
     // Signals first, while the runner has a single thread: every thread started later

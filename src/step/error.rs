@@ -20,6 +20,9 @@ pub enum StepError {
     /// The outcome could not be recorded in the run directory.
     #[error("cannot record the outcome in {dir}: {source}")]
     Record { dir: PathBuf, source: io::Error },
+    /// A failed step could not be held for debugging (its run dir refused the marker).
+    #[error("cannot hold for debugging in {dir}: {source}")]
+    Hold { dir: PathBuf, source: io::Error },
     /// The termination message could not be written; never fatal.
     #[error("cannot write the termination message {path}: {source}")]
     Termination { path: PathBuf, source: io::Error },

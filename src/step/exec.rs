@@ -6,9 +6,9 @@
 use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::signals::{SignalSource, unblock_all_in_child};
+use super::signals::{SignalSource, stops_waiting, unblock_all_in_child};
 use super::wait::{poll, pollfd};
 use crate::protocol::exit_code;
 
@@ -27,6 +27,30 @@ impl Exit {
         match self {
             Exit::Code(c) => c,
             Exit::Signal(s) => exit_code::SIGNAL_BASE + s,
+        }
+    }
+}
+
+/// How one run of the command ended, with what the runner did to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ran {
+    /// How the command's process ended.
+    pub exit: Exit,
+    /// The time limit was reached and the runner stopped the command (SIGTERM, then SIGKILL
+    /// after the grace period); `exit` says which of them, if any, ended it.
+    pub timed_out: bool,
+    /// A stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT) came from outside while it ran and
+    /// was forwarded: the kubelet is stopping the container, so the step must not retry.
+    pub stopped: Option<i32>,
+}
+
+impl Ran {
+    /// A run that ended on its own, nobody stopping it.
+    pub fn plain(exit: Exit) -> Ran {
+        Ran {
+            exit,
+            timed_out: false,
+            stopped: None,
         }
     }
 }
@@ -55,13 +79,19 @@ impl StartError {
 
 /// Runs the command to completion.
 pub trait Executor {
-    /// Runs `argv` (non-empty), forwarding signals read from `signals`, until it exits.
+    /// Runs `argv` (non-empty), forwarding signals read from `signals`, until it exits; past
+    /// `limit` it is stopped (SIGTERM to its group, SIGKILL after the executor's grace).
     fn execute(
         &mut self,
         argv: &[String],
+        limit: Option<Duration>,
         signals: &mut dyn SignalSource,
-    ) -> Result<Exit, StartError>;
+    ) -> Result<Ran, StartError>;
 }
+
+/// How long a timed-out command gets between SIGTERM and SIGKILL by default: the kubelet's
+/// own default `terminationGracePeriodSeconds` (a Pod's actual value is not visible inside).
+pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(30);
 
 /// The real executor.
 #[derive(Debug, Clone)]
@@ -74,6 +104,8 @@ pub struct ProcessExecutor {
     pub nofile: Option<libc::rlimit>,
     /// Reap every exited child, not only the command: true when the runner is PID 1.
     pub reap_orphans: bool,
+    /// Time between SIGTERM and SIGKILL when the command runs past its limit.
+    pub kill_grace: Duration,
 }
 
 impl Default for ProcessExecutor {
@@ -83,6 +115,7 @@ impl Default for ProcessExecutor {
             nofile: None,
             // SAFETY: plain syscall.
             reap_orphans: unsafe { libc::getpid() } == 1,
+            kill_grace: DEFAULT_KILL_GRACE,
         }
     }
 }
@@ -91,8 +124,9 @@ impl Executor for ProcessExecutor {
     fn execute(
         &mut self,
         argv: &[String],
+        limit: Option<Duration>,
         signals: &mut dyn SignalSource,
-    ) -> Result<Exit, StartError> {
+    ) -> Result<Ran, StartError> {
         let program = argv[0].clone();
         let mut cmd = Command::new(&program);
         cmd.args(&argv[1..]).process_group(0);
@@ -128,15 +162,36 @@ impl Executor for ProcessExecutor {
         let pid = child.id() as libc::pid_t;
         drop(child); // reaped below with waitpid
         give_terminal_to(pid);
+        let mut ran = Ran::plain(Exit::Code(0));
+        // The next escalation: SIGTERM when the limit is reached, then SIGKILL.
+        let started = Instant::now();
+        let mut next = limit.map(|l| (started + l, libc::SIGTERM));
         loop {
             if let Some(exit) = reap(pid, self.reap_orphans) {
-                return Ok(exit);
+                ran.exit = exit;
+                return Ok(ran);
             }
+            let now = Instant::now();
+            if let Some((at, sig)) = next
+                && now >= at
+            {
+                ran.timed_out = true;
+                // SAFETY: as below; the leader is not reaped yet.
+                unsafe { libc::kill(-pid, sig) };
+                next = (sig == libc::SIGTERM).then(|| (now + self.kill_grace, libc::SIGKILL));
+                continue;
+            }
+            let wait = next.map_or(self.reap_interval, |(at, _)| {
+                self.reap_interval.min(at.saturating_duration_since(now))
+            });
             let mut fds = [pollfd(signals.fd())];
-            poll(&mut fds, self.reap_interval).map_err(StartError::Wait)?;
+            poll(&mut fds, wait).map_err(StartError::Wait)?;
             if fds[0].revents != 0 {
                 for sig in signals.drain().map_err(StartError::Wait)? {
                     if sig != libc::SIGCHLD {
+                        if stops_waiting(sig) && ran.stopped.is_none() {
+                            ran.stopped = Some(sig);
+                        }
                         // The whole group: a shell's background jobs are stopped with it.
                         // SAFETY: plain syscall; the command (the group's leader) is not
                         // reaped yet, so the group id cannot have been reused.

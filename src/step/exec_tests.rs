@@ -6,12 +6,15 @@ fn executor() -> ProcessExecutor {
         reap_interval: Duration::from_millis(5),
         nofile: None,
         reap_orphans: false,
+        kill_grace: Duration::from_millis(300),
     }
 }
 
 fn run(argv: &[&str]) -> Result<Exit, StartError> {
     let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
-    executor().execute(&argv, &mut PipeSignals::new())
+    executor()
+        .execute(&argv, None, &mut PipeSignals::new())
+        .map(|r| r.exit)
 }
 
 #[test]
@@ -50,7 +53,8 @@ fn forwards_signals_to_the_command() {
         std::thread::sleep(Duration::from_millis(300));
         send(libc::SIGUSR1);
     });
-    assert_eq!(executor().execute(&argv, &mut sig).unwrap(), Exit::Code(42));
+    let ran = executor().execute(&argv, None, &mut sig).unwrap();
+    assert_eq!(ran, Ran::plain(Exit::Code(42)), "USR1 is not a stop signal");
     t.join().unwrap();
 }
 
@@ -81,10 +85,14 @@ fn signals_reach_the_whole_process_group() {
         }
         send(libc::SIGTERM);
     });
+    let ran = executor().execute(&argv, None, &mut sig).unwrap();
+    assert_eq!(ran.exit, Exit::Signal(libc::SIGTERM));
     assert_eq!(
-        executor().execute(&argv, &mut sig).unwrap(),
-        Exit::Signal(libc::SIGTERM)
+        ran.stopped,
+        Some(libc::SIGTERM),
+        "the kubelet's stop is noted"
     );
+    assert!(!ran.timed_out);
     t.join().unwrap();
     let bg: libc::pid_t = std::fs::read_to_string(&pidfile)
         .unwrap()
@@ -134,7 +142,69 @@ fn the_command_gets_the_open_files_limit_it_was_given() {
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut current) };
     exec.nofile.as_mut().unwrap().rlim_max = current.rlim_max;
     assert_eq!(
-        exec.execute(&argv, &mut PipeSignals::new()).unwrap(),
+        exec.execute(&argv, None, &mut PipeSignals::new())
+            .unwrap()
+            .exit,
         Exit::Code(0)
     );
+}
+
+fn argv(script: &str) -> Vec<String> {
+    vec!["sh".into(), "-c".into(), script.into()]
+}
+
+#[test]
+fn a_command_past_its_limit_gets_sigterm() {
+    let started = Instant::now();
+    let ran = executor()
+        .execute(
+            &argv("sleep 30"),
+            Some(Duration::from_millis(200)),
+            &mut PipeSignals::new(),
+        )
+        .unwrap();
+    assert_eq!(ran.exit, Exit::Signal(libc::SIGTERM));
+    assert!(ran.timed_out && ran.stopped.is_none(), "{ran:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_command_that_ignores_sigterm_gets_sigkill_after_the_grace() {
+    // The shell traps TERM and goes on; its background sleep is in the same group and dies
+    // of TERM, so the shell's loop is what must be killed.
+    let script = "trap 'echo term' TERM; while :; do sleep 0.05; done";
+    let ran = executor()
+        .execute(
+            &argv(script),
+            Some(Duration::from_millis(100)),
+            &mut PipeSignals::new(),
+        )
+        .unwrap();
+    assert_eq!(ran.exit, Exit::Signal(libc::SIGKILL));
+    assert!(ran.timed_out);
+}
+
+#[test]
+fn a_command_within_its_limit_is_left_alone() {
+    let ran = executor()
+        .execute(
+            &argv("exit 4"),
+            Some(Duration::from_secs(30)),
+            &mut PipeSignals::new(),
+        )
+        .unwrap();
+    assert_eq!(ran, Ran::plain(Exit::Code(4)));
+}
+
+#[test]
+fn a_command_that_exits_cleanly_on_sigterm_still_timed_out() {
+    let ran = executor()
+        .execute(
+            &argv("trap 'exit 0' TERM; while :; do sleep 0.02; done"),
+            Some(Duration::from_millis(100)),
+            &mut PipeSignals::new(),
+        )
+        .unwrap();
+    assert_eq!(ran.exit, Exit::Code(0));
+    assert!(ran.timed_out, "ending after the limit is still a timeout");
 }

@@ -3,17 +3,23 @@
 //! Every rewritten container runs the runner, which takes the lock in its own run directory,
 //! waits until the steps it depends on have recorded `done`, runs the original command and
 //! records the outcome for its successors. The parts are small traits ([`Waiter`],
-//! [`Executor`], [`Recorder`], [`Clock`]) so the orchestration in [`Step`] can be tested with
+//! [`Executor`], [`Recorder`], [`Clock`], [`Pauser`]) so the orchestration in [`Step`] can be tested with
 //! fakes, while the real implementations stay thin wrappers over Linux primitives
 //! (flock, inotify, signalfd, eventfd). Linux only: the crate compiles it on Linux alone. See `docs/step-runner.md` for the behaviour in prose.
 
+pub mod attempts;
 pub mod cli;
 pub mod clock;
+pub mod debug;
 pub mod error;
 pub mod exec;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod inotify;
 pub mod install;
+mod json;
 pub mod lock;
+pub mod pause;
 pub mod record;
 pub mod recorder;
 pub mod runner;
@@ -24,7 +30,8 @@ pub mod watch;
 
 pub use clock::{Clock, SystemClock};
 pub use error::StepError;
-pub use exec::{Executor, Exit, ProcessExecutor, StartError};
+pub use exec::{Executor, Exit, ProcessExecutor, Ran, StartError};
+pub use pause::{HoldEnd, Pauser, RunDirPauser};
 pub use record::Record;
 pub use recorder::{FsRecorder, Recorder};
 pub use runner::{Outcome, Step};

@@ -5,13 +5,17 @@
 //! ```json
 //! {"name":"build","reason":"Succeeded","exitCode":0,"startedAt":"2025-01-01T00:00:00.000000Z","finishedAt":"2025-01-01T00:00:01.500000Z"}
 //! ```
-//! Optional keys: `signal` (the command, or the waiting runner, died of it) and `message`
-//! (why the runner decided, e.g. which predecessor failed). Readers ignore unknown keys.
+//! Optional keys: `signal` (the command, or the waiting runner, died of it), `message`
+//! (why the runner decided, e.g. which predecessor failed), `attempts` (runs of the command,
+//! when `--retries` re-ran it), `continued` (`true`: the step failed but its successors go on,
+//! by `--on-error continue` or `debug continue`) and `debug` (how a hold for debugging ended:
+//! `continue`, `fail`, `retry`, `timeout` or `stopped`). Readers ignore unknown keys.
 
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use super::clock::{format_rfc3339, parse_rfc3339};
+use super::json::{Value, escape_into, parse_flat_object};
 use crate::protocol::Reason;
 
 /// The kubelet reads at most 4 KiB of a termination message; the record never exceeds it.
@@ -36,6 +40,13 @@ pub struct Record {
     pub finished_at: SystemTime,
     /// Why the runner decided, for outcomes other than the command's own.
     pub message: Option<String>,
+    /// How many times the command ran: 1 unless `--retries` (or `debug retry`) re-ran it, and
+    /// 1 too for a step whose command never ran (only counts above 1 are written).
+    pub attempts: u32,
+    /// The step failed, yet its successors run as if it had succeeded.
+    pub continued: bool,
+    /// How a hold for debugging ended, when there was one.
+    pub debug: Option<String>,
 }
 
 /// Why a `done` file could not be read back.
@@ -50,7 +61,7 @@ pub enum RecordError {
 impl Record {
     /// True when successors may go ahead.
     pub fn succeeded(&self) -> bool {
-        self.reason == Reason::Succeeded
+        self.reason == Reason::Succeeded || self.continued
     }
 
     /// The JSON form, at most [`MAX_LEN`] bytes: the message is cut first, then the name.
@@ -72,6 +83,17 @@ impl Record {
             format_rfc3339(self.started_at),
             format_rfc3339(self.finished_at)
         );
+        if self.attempts > 1 {
+            let _ = write!(out, ",\"attempts\":{}", self.attempts);
+        }
+        if self.continued {
+            out.push_str(",\"continued\":true");
+        }
+        if let Some(debug) = &self.debug {
+            out.push_str(",\"debug\":\"");
+            escape_into(&mut out, debug, 16);
+            out.push('"');
+        }
         if let Some(msg) = &self.message {
             out.push_str(",\"message\":\"");
             let budget = MAX_LEN.saturating_sub(out.len() + 2);
@@ -111,178 +133,23 @@ impl Record {
                 None => None,
                 Some(_) => Some(string("message")?),
             },
+            attempts: match get("attempts") {
+                None => 1,
+                Some(Value::Int(n)) => {
+                    u32::try_from(*n).map_err(|_| RecordError::Field("attempts"))?
+                }
+                Some(_) => return Err(RecordError::Field("attempts")),
+            },
+            continued: match get("continued") {
+                None => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(RecordError::Field("continued")),
+            },
+            debug: match get("debug") {
+                None => None,
+                Some(_) => Some(string("debug")?),
+            },
         })
-    }
-}
-
-/// Appends `s` JSON-escaped, stopping (at a character boundary) before `budget` bytes.
-fn escape_into(out: &mut String, s: &str, budget: usize) {
-    let mut used = 0;
-    let mut buf = [0u8; 4];
-    for c in s.chars() {
-        let piece: &str = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if (c as u32) < 0x20 => {
-                let esc = format!("\\u{:04x}", c as u32);
-                if used + esc.len() > budget {
-                    return;
-                }
-                used += esc.len();
-                out.push_str(&esc);
-                continue;
-            }
-            c => c.encode_utf8(&mut buf),
-        };
-        if used + piece.len() > budget {
-            return;
-        }
-        used += piece.len();
-        out.push_str(piece);
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Value {
-    Str(String),
-    Int(i64),
-}
-
-/// A parser for exactly what records need: one object of string and integer values.
-fn parse_flat_object(text: &str) -> Result<Vec<(String, Value)>, RecordError> {
-    let mut p = Cursor {
-        s: text.as_bytes(),
-        i: 0,
-    };
-    let mut fields = Vec::new();
-    p.ws();
-    p.expect(b'{')?;
-    p.ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            let key = p.string()?;
-            p.ws();
-            p.expect(b':')?;
-            p.ws();
-            let value = match p.peek() {
-                Some(b'"') => Value::Str(p.string()?),
-                Some(b'-' | b'0'..=b'9') => Value::Int(p.int()?),
-                _ => {
-                    return Err(RecordError::Syntax(
-                        "value is neither a string nor an integer",
-                    ));
-                }
-            };
-            fields.push((key, value));
-            p.ws();
-            match p.next() {
-                Some(b',') => continue,
-                Some(b'}') => break,
-                _ => return Err(RecordError::Syntax("expected `,` or `}`")),
-            }
-        }
-    }
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(RecordError::Syntax("trailing data"));
-    }
-    Ok(fields)
-}
-
-struct Cursor<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.i).copied()
-    }
-    fn next(&mut self) -> Option<u8> {
-        let c = self.peek();
-        self.i += 1;
-        c
-    }
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-            self.i += 1;
-        }
-    }
-    fn expect(&mut self, c: u8) -> Result<(), RecordError> {
-        if self.next() == Some(c) {
-            Ok(())
-        } else {
-            Err(RecordError::Syntax("unexpected character"))
-        }
-    }
-    fn int(&mut self) -> Result<i64, RecordError> {
-        let start = self.i;
-        if self.peek() == Some(b'-') {
-            self.i += 1;
-        }
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
-        std::str::from_utf8(&self.s[start..self.i])
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .ok_or(RecordError::Syntax("bad integer"))
-    }
-    fn hex4(&mut self) -> Result<u32, RecordError> {
-        let part = self
-            .s
-            .get(self.i..self.i + 4)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
-            .ok_or(RecordError::Syntax("bad \\u escape"))?;
-        self.i += 4;
-        Ok(part)
-    }
-    fn string(&mut self) -> Result<String, RecordError> {
-        self.expect(b'"')?;
-        let mut out = Vec::new();
-        loop {
-            match self.next() {
-                None => return Err(RecordError::Syntax("unterminated string")),
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    let c = match self.next() {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
-                        Some(b'u') => {
-                            let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi)
-                                && self.s.get(self.i..self.i + 2) == Some(b"\\u")
-                            {
-                                self.i += 2;
-                                let lo = self.hex4()?;
-                                0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(code).unwrap_or('\u{FFFD}')
-                        }
-                        _ => return Err(RecordError::Syntax("bad escape")),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                Some(c) => out.push(c),
-            }
-        }
-        String::from_utf8(out).map_err(|_| RecordError::Syntax("string is not UTF-8"))
     }
 }
 
@@ -300,6 +167,9 @@ mod tests {
             started_at: UNIX_EPOCH + Duration::new(1_700_000_000, 1_000),
             finished_at: UNIX_EPOCH + Duration::new(1_700_000_001, 500_000_000),
             message: Some("quote \" backslash \\ newline \n bell \u{7} é".into()),
+            attempts: 1,
+            continued: false,
+            debug: None,
         }
     }
 
@@ -322,6 +192,37 @@ mod tests {
             ..r
         };
         assert_eq!(Record::from_json(&plain.to_json()).unwrap(), plain);
+    }
+
+    #[test]
+    fn attempts_continued_and_debug_round_trip() {
+        let r = Record {
+            reason: Reason::TimedOut,
+            exit_code: 124,
+            signal: Some(15),
+            attempts: 3,
+            continued: true,
+            debug: Some("continue".into()),
+            ..sample()
+        };
+        let json = r.to_json();
+        assert!(
+            json.contains(",\"attempts\":3,\"continued\":true,\"debug\":\"continue\","),
+            "{json}"
+        );
+        assert_eq!(Record::from_json(&json).unwrap(), r);
+        assert!(r.succeeded(), "a continued failure lets successors go on");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (v["continued"].as_bool(), v["attempts"].as_u64()),
+            (Some(true), Some(3))
+        );
+        // One attempt and no continuation are the defaults: not written, read back as such.
+        assert!(!sample().to_json().contains("attempts"));
+        let bad = json.replace("\"continued\":true", "\"continued\":tru");
+        assert!(Record::from_json(&bad).is_err());
+        let bad = json.replace("\"attempts\":3", "\"attempts\":\"3\"");
+        assert_eq!(Record::from_json(&bad), Err(RecordError::Field("attempts")));
     }
 
     #[test]

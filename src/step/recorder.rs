@@ -154,6 +154,9 @@ mod tests {
             started_at: UNIX_EPOCH,
             finished_at: UNIX_EPOCH,
             message: None,
+            attempts: 1,
+            continued: false,
+            debug: None,
         }
     }
 

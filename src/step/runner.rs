@@ -2,7 +2,8 @@
 //! effect goes through a trait so each branch is tested with fakes.
 
 use super::clock::Clock;
-use super::exec::{Executor, Exit};
+use super::exec::Executor;
+use super::pause::Pauser;
 use super::record::Record;
 use super::recorder::Recorder;
 use super::signals::SignalSource;
@@ -10,7 +11,7 @@ use super::wait::{WaitOutcome, Waiter};
 use crate::protocol::{Reason, StepArgs, exit_code};
 
 /// One step with its collaborators.
-pub struct Step<W, E, R, C> {
+pub struct Step<W, E, R, C, P> {
     /// What the converter told this step.
     pub args: StepArgs,
     /// Waits for the predecessors.
@@ -21,6 +22,42 @@ pub struct Step<W, E, R, C> {
     pub recorder: R,
     /// Timestamps the record.
     pub clock: C,
+    /// Backs off between retries and holds a failed step for debugging.
+    pub pauser: P,
+}
+
+/// How the step ended, before it is stamped into a [`Record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub reason: Reason,
+    /// The command's code (or the runner's own); the container exits 0 instead when
+    /// `continued`.
+    pub code: i32,
+    pub signal: Option<i32>,
+    pub message: Option<String>,
+    pub attempts: u32,
+    pub continued: bool,
+    pub debug: Option<&'static str>,
+}
+
+impl Verdict {
+    /// An outcome the runner decided without (or before) running the command.
+    pub(crate) fn decided(reason: Reason, code: i32, signal: Option<i32>, message: String) -> Self {
+        Verdict {
+            reason,
+            code,
+            signal,
+            message: Some(message),
+            attempts: 1,
+            continued: false,
+            debug: None,
+        }
+    }
+
+    /// The container's exit code: a continued failure exits 0 so the Pod goes on.
+    pub(crate) fn exit_code(&self) -> i32 {
+        if self.continued { 0 } else { self.code }
+    }
 }
 
 /// What the step ended with.
@@ -32,7 +69,7 @@ pub struct Outcome {
     pub record: Option<Record>,
 }
 
-impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
+impl<W: Waiter, E: Executor, R: Recorder, C: Clock, P: Pauser> Step<W, E, R, C, P> {
     /// Runs the step to its end. Never panics and never returns before the outcome is
     /// recorded (or recording failed and was reported).
     pub fn run(&mut self, signals: &mut dyn SignalSource) -> Outcome {
@@ -45,50 +82,41 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
             .waiter
             .wait(&self.args.wait_for, self.args.on_failure, signals);
         let started_at = self.clock.now();
-        let (reason, code, signal, message) = match waited {
-            Ok(WaitOutcome::Ready) => match self.executor.execute(&self.args.argv, signals) {
-                Ok(Exit::Code(0)) => (Reason::Succeeded, 0, None, None),
-                Ok(exit @ Exit::Code(_)) => (Reason::Failed, exit.code(), None, None),
-                Ok(exit @ Exit::Signal(s)) => (Reason::Failed, exit.code(), Some(s), None),
-                Err(e) => (
-                    Reason::StartFailed,
-                    e.exit_code(),
-                    None,
-                    Some(e.to_string()),
-                ),
-            },
-            Ok(WaitOutcome::Interrupted { signal }) => (
+        let verdict = match waited {
+            Ok(WaitOutcome::Ready) => self.run_command(signals),
+            Ok(WaitOutcome::Interrupted { signal }) => Verdict::decided(
                 Reason::Terminated,
                 exit_code::SIGNAL_BASE + signal,
                 Some(signal),
-                Some(format!("not run: stopped by signal {signal} while waiting")),
+                format!("not run: stopped by signal {signal} while waiting"),
             ),
-            Ok(WaitOutcome::Failed { dir, reason }) => (
+            Ok(WaitOutcome::Failed { dir, reason }) => Verdict::decided(
                 Reason::Skipped,
                 exit_code::NOT_RUN,
                 None,
-                Some(format!("not run: predecessor {dir} ended {reason}")),
+                format!("not run: predecessor {dir} ended {reason}"),
             ),
-            Ok(other) => (
+            Ok(other) => Verdict::decided(
                 Reason::PredecessorLost,
                 exit_code::NOT_RUN,
                 None,
-                Some(format!("not run: {}", lost_message(&other))),
+                format!("not run: {}", lost_message(&other)),
             ),
-            Err(e) => (
+            Err(e) => Verdict::decided(
                 Reason::PredecessorLost,
                 exit_code::NOT_RUN,
                 None,
-                Some(format!("not run: {e}")),
+                format!("not run: {e}"),
             ),
         };
-        let record = self.record(reason, code, signal, started_at, message);
+        let exit_code = verdict.exit_code();
+        let record = self.record(verdict, started_at);
         if let Err(e) = self.recorder.record_done(&record) {
             self.say(&e.to_string());
         }
         self.write_termination_message(&record);
         Outcome {
-            exit_code: code,
+            exit_code,
             record: Some(record),
         }
     }
@@ -103,7 +131,7 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
             return self.refused(why, code);
         }
         let now = self.clock.now();
-        let record = self.record(Reason::StartFailed, code, None, now, Some(why));
+        let record = self.record(Verdict::decided(Reason::StartFailed, code, None, why), now);
         if let Err(e) = self.recorder.record_done(&record) {
             self.say(&e.to_string());
         }
@@ -118,7 +146,7 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
     /// diagnostic and the termination message.
     fn refused(&mut self, why: String, code: i32) -> Outcome {
         let now = self.clock.now();
-        let record = self.record(Reason::StartFailed, code, None, now, Some(why));
+        let record = self.record(Verdict::decided(Reason::StartFailed, code, None, why), now);
         self.write_termination_message(&record);
         Outcome {
             exit_code: code,
@@ -126,25 +154,21 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
         }
     }
 
-    fn record(
-        &self,
-        reason: Reason,
-        exit_code: i32,
-        signal: Option<i32>,
-        started_at: std::time::SystemTime,
-        message: Option<String>,
-    ) -> Record {
-        if let Some(msg) = &message {
+    fn record(&self, v: Verdict, started_at: std::time::SystemTime) -> Record {
+        if let Some(msg) = &v.message {
             self.say(msg);
         }
         Record {
             name: self.args.name.clone(),
-            reason,
-            exit_code,
-            signal,
+            reason: v.reason,
+            exit_code: v.code,
+            signal: v.signal,
             started_at,
             finished_at: self.clock.now(),
-            message,
+            message: v.message,
+            attempts: v.attempts,
+            continued: v.continued,
+            debug: v.debug.map(str::to_string),
         }
     }
 
@@ -155,7 +179,7 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock> Step<W, E, R, C> {
         }
     }
 
-    fn say(&self, msg: &str) {
+    pub(crate) fn say(&self, msg: &str) {
         super::diag(format_args!("{}: {msg}", self.args.name));
     }
 }

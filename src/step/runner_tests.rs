@@ -1,88 +1,19 @@
 use super::*;
-use crate::step::error::StepError;
-use crate::step::exec::StartError;
+use crate::step::exec::{Exit, Ran, StartError};
+use crate::step::fakes::*;
 use crate::step::signals::PipeSignals;
 use std::cell::Cell;
 use std::io;
-use std::path::PathBuf;
 use std::rc::Rc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
-struct FakeWaiter(Option<WaitOutcome>);
-impl Waiter for FakeWaiter {
-    fn wait(
-        &mut self,
-        _: &[String],
-        _: bool,
-        _: &mut dyn SignalSource,
-    ) -> Result<WaitOutcome, StepError> {
-        self.0
-            .take()
-            .ok_or_else(|| StepError::Wait(io::Error::other("no outcome")))
-    }
-}
-
-struct FakeExec {
-    result: Option<Result<Exit, StartError>>,
-    ran: Vec<Vec<String>>,
-}
-impl Executor for FakeExec {
-    fn execute(&mut self, argv: &[String], _: &mut dyn SignalSource) -> Result<Exit, StartError> {
-        self.ran.push(argv.to_vec());
-        self.result.take().expect("executed twice")
-    }
-}
-
-#[derive(Default)]
-struct FakeRecorder {
-    fail_claim: bool,
-    fail_termination: bool,
-    claimed: bool,
-    done: Vec<Record>,
-    messages: Vec<Record>,
-}
-impl Recorder for FakeRecorder {
-    fn claim(&mut self) -> Result<(), StepError> {
-        if self.fail_claim {
-            return Err(StepError::Claim {
-                dir: PathBuf::from("/r"),
-                source: io::Error::other("ro"),
-            });
-        }
-        self.claimed = true;
-        Ok(())
-    }
-    fn record_done(&mut self, r: &Record) -> Result<(), StepError> {
-        assert!(self.claimed, "recorded before claiming");
-        self.done.push(r.clone());
-        Ok(())
-    }
-    fn write_termination_message(&mut self, r: &Record) -> Result<(), StepError> {
-        if self.fail_termination {
-            return Err(StepError::Termination {
-                path: PathBuf::from("/dev/termination-log"),
-                source: io::Error::from_raw_os_error(libc::EROFS),
-            });
-        }
-        self.messages.push(r.clone());
-        Ok(())
-    }
-}
-
-/// Each call is one second later, so start and finish are distinguishable.
-struct TickClock(Rc<Cell<u64>>);
-impl Clock for TickClock {
-    fn now(&self) -> SystemTime {
-        self.0.set(self.0.get() + 1);
-        UNIX_EPOCH + Duration::from_secs(self.0.get())
-    }
-}
+pub(crate) type FakeStep = Step<FakeWaiter, FakeExec, FakeRecorder, TickClock, FakePauser>;
 
 fn step(
     wait: WaitOutcome,
     exec: Option<Result<Exit, StartError>>,
     recorder: FakeRecorder,
-) -> Step<FakeWaiter, FakeExec, FakeRecorder, TickClock> {
+) -> FakeStep {
     Step {
         args: StepArgs {
             name: "s1".into(),
@@ -93,12 +24,10 @@ fn step(
             ..Default::default()
         },
         waiter: FakeWaiter(Some(wait)),
-        executor: FakeExec {
-            result: exec,
-            ran: vec![],
-        },
+        executor: FakeExec::with(exec.map(|r| r.map(Ran::plain))),
         recorder,
         clock: TickClock(Rc::new(Cell::new(0))),
+        pauser: FakePauser::default(),
     }
 }
 

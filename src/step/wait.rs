@@ -187,6 +187,9 @@ mod tests {
             started_at: UNIX_EPOCH,
             finished_at: UNIX_EPOCH,
             message: None,
+            attempts: 1,
+            continued: false,
+            debug: None,
         })
     }
 

@@ -24,6 +24,9 @@ fn record(reason: Reason) -> Record {
         started_at: UNIX_EPOCH,
         finished_at: UNIX_EPOCH,
         message: None,
+        attempts: 1,
+        continued: false,
+        debug: None,
     }
 }
 
