@@ -56,6 +56,15 @@
 //! Times come from the record (`startedAt` is when waiting ended, not when the container
 //! started) and fall back to the container's times; `restarts` is the container's
 //! `restartCount` (in-place restarts under `restartPolicy: OnFailure`).
+//!
+//! The per-step controls show as: `TimedOut` (the record's reason, exit code 124) for a
+//! step's own `timeout`; `attempts` when the runner retried the command in place
+//! (`retries`); `continued: true` for a failed step whose successors ran anyway (its
+//! `exitCode` is the command's, while the container exited 0); `debug` with how a hold for
+//! debugging ended. A step held for debugging *right now* is a running container with no
+//! termination message yet, which the Pod object cannot tell from a running command: it
+//! shows as `Running` with `debug: onFailure`, and its log (and its successors, which wait)
+//! say the rest.
 
 #[doc(hidden)]
 pub mod cli;
@@ -155,6 +164,19 @@ pub struct StepStatus {
     /// In-place restarts of the container (`restartPolicy: OnFailure`).
     #[serde(default)]
     pub restarts: i32,
+    /// Runs of the command in the container's last run, when the runner retried it in place
+    /// (`retries`); absent for a single run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    /// The step failed (its `state` and `exitCode` say how), yet its successors ran and the
+    /// container exited 0: `onError: continue`, or `debug continue`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub continued: bool,
+    /// How a hold for debugging ended (`continue`, `fail`, `retry`, `timeout`, `stopped`),
+    /// or `onFailure` for a running step that will be held if its command fails (whether it
+    /// is held now is only in its log: the Pod object cannot show it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debug: Option<String>,
     /// Why, in words (which predecessor failed, what is awaited); for people, not scripts.
     #[serde(skip)]
     pub message: Option<String>,

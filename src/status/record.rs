@@ -20,6 +20,15 @@ pub(crate) struct Record {
     pub finished_at: Timestamp,
     #[serde(default)]
     pub message: Option<String>,
+    /// Runs of the command (written only when the runner retried it).
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    /// The step failed, yet its successors ran (`onError: continue`, `debug continue`).
+    #[serde(default)]
+    pub continued: bool,
+    /// How a hold for debugging ended (`continue`, `fail`, `retry`, `timeout`, `stopped`).
+    #[serde(default)]
+    pub debug: Option<String>,
 }
 
 impl Record {
@@ -49,6 +58,18 @@ mod tests {
             ("Failed", 137, Some(9))
         );
         assert_eq!(r.started_at.to_string(), "2026-12-02T00:45:17.158217Z");
+    }
+
+    #[test]
+    fn reads_attempts_continued_and_debug() {
+        let r = Record::from_message(Some(
+            r#"{"name":"b","reason":"TimedOut","exitCode":124,"signal":15,"startedAt":"2026-12-02T00:45:17Z","finishedAt":"2026-12-02T00:45:18Z","attempts":3,"continued":true,"debug":"continue"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (r.attempts, r.continued, r.debug.as_deref()),
+            (Some(3), true, Some("continue"))
+        );
     }
 
     #[test]

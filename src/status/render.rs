@@ -63,15 +63,7 @@ pub(crate) fn table(
                 (None, Some(m)) => m.clone(),
                 (None, None) => String::new(),
             };
-            let restarts = if s.restarts > 0 {
-                format!(
-                    " ({} restart{})",
-                    s.restarts,
-                    if s.restarts == 1 { "" } else { "s" }
-                )
-            } else {
-                String::new()
-            };
+            let restarts = notes(s);
             rows.push([
                 s.name.clone(),
                 format!("{}{restarts}", s.state),
@@ -96,6 +88,31 @@ pub(crate) fn table(
         }
     }
     out
+}
+
+/// What follows the state: restarts, attempts, a continued failure, a debug hold.
+fn notes(s: &StepStatus) -> String {
+    let plural = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let mut notes = Vec::new();
+    if s.restarts > 0 {
+        notes.push(plural(s.restarts.into(), "restart"));
+    }
+    if let Some(n) = s.attempts {
+        notes.push(plural(n.into(), "attempt"));
+    }
+    if s.continued {
+        notes.push("continued".to_string());
+    }
+    match s.debug.as_deref() {
+        None => {}
+        Some(super::state::DEBUG_ARMED) => notes.push("debug on failure".to_string()),
+        Some(end) => notes.push(format!("debug {end}")),
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join(", "))
+    }
 }
 
 fn write_rows(out: &mut String, rows: &[[String; 6]]) {

@@ -10,6 +10,9 @@ use crate::protocol::{RUNNER_PATH, StepArgs};
 /// The reason given to a step whose runner is waiting for a predecessor.
 pub(crate) const AWAITING: &str = "AwaitingPredecessor";
 
+/// The `debug` of a running step that will be held for debugging if its command fails.
+pub(crate) const DEBUG_ARMED: &str = "onFailure";
+
 /// The kubelet's reason for a container it could not find any more.
 const STATUS_UNKNOWN: &str = "ContainerStatusUnknown";
 
@@ -19,6 +22,8 @@ pub(crate) struct Step<'p> {
     /// Its run directory and the ones it waits for; empty when the args are unreadable.
     pub run_dir: String,
     pub wait_for: Vec<String>,
+    /// `--debug on-failure`: the step is held if its command fails.
+    pub debug_on_failure: bool,
 }
 
 /// The Pod's step containers, in spec order.
@@ -38,6 +43,7 @@ pub(crate) fn steps_of(pod: &Pod) -> Vec<Step<'_>> {
             Step {
                 name: &c.name,
                 run_dir: args.as_ref().map(|a| a.run_dir.clone()).unwrap_or_default(),
+                debug_on_failure: args.as_ref().is_some_and(|a| a.debug_on_failure),
                 wait_for: args.map(|a| a.wait_for).unwrap_or_default(),
             }
         })
@@ -68,6 +74,9 @@ pub(crate) fn statuses(pod: &Pod) -> Vec<StepStatus> {
                 started_at: None,
                 finished_at: None,
                 restarts: cs.map_or(0, |c| c.restart_count),
+                attempts: None,
+                continued: false,
+                debug: None,
                 message: None,
             };
             let state = cs.and_then(|c| c.state.as_ref());
@@ -136,6 +145,9 @@ pub(crate) fn statuses(pod: &Pod) -> Vec<StepStatus> {
             let started = container.max(preds_done);
             out[i].state = StepState::Running;
             out[i].started_at = started;
+            if step.debug_on_failure {
+                out[i].debug = Some(DEBUG_ARMED.into());
+            }
         } else {
             out[i].reason = Some(AWAITING.into());
             out[i].message = Some(format!("waiting for {}", pending.join(", ")));
@@ -215,6 +227,15 @@ fn terminated(s: &mut StepStatus, t: &ContainerStateTerminated, deadline: bool) 
     };
     s.state = state;
     s.reason = reason;
+    if let Some(r) = &record {
+        s.attempts = r.attempts.filter(|n| *n > 1);
+        s.continued = r.continued;
+        s.debug = r.debug.clone();
+        if r.continued {
+            // The container exited 0 so the Pod went on; the command's own code is the news.
+            s.exit_code = Some(r.exit_code);
+        }
+    }
     if let Some(msg) = record.and_then(|r| r.message) {
         s.message = Some(msg);
     } else if s.message.is_none() {
