@@ -11,6 +11,8 @@ mod kubelet;
 mod bench;
 #[path = "e2e_steps/cli.rs"]
 mod cli;
+#[path = "e2e_steps/controls.rs"]
+mod controls;
 #[path = "e2e_steps/failures.rs"]
 mod failures;
 #[path = "e2e_steps/signals.rs"]
