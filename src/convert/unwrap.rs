@@ -232,6 +232,13 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
         .and_then(Value::as_str)
         .filter(|p| *p != protocol::DEFAULT_TERMINATION_PATH)
         .map(str::to_string);
+    let probes = ["livenessProbe", "readinessProbe", "startupProbe"]
+        .into_iter()
+        .filter(|p| c.get(*p).is_some_and(|v| !v.is_null()))
+        .collect();
+    let post_start = c
+        .pointer("/lifecycle/postStart")
+        .is_some_and(|v| !v.is_null());
     let command = strings(c.get("command"), &format!("{at}.command"))?;
     let args = strings(c.get("args"), &format!("{at}.args"))?;
     if !runs_the_runner(c) {
@@ -241,6 +248,8 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
             command,
             args,
             termination_path,
+            probes,
+            post_start,
         });
     }
     let step = StepArgs::parse(args.as_deref().unwrap_or_default()).map_err(|e| {
@@ -260,5 +269,7 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
         command: (!step.default_command).then(|| cmd.to_vec()),
         args: (!rest.is_empty() || step.empty_args).then(|| rest.to_vec()),
         termination_path,
+        probes,
+        post_start,
     })
 }

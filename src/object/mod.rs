@@ -2,6 +2,7 @@
 //! its text. Every edit is checked against the pure conversion before it is accepted, so a
 //! text edit that went wrong surfaces as an error result instead of a wrong manifest.
 
+mod annotations;
 mod read;
 mod shared;
 mod verify;
@@ -10,6 +11,7 @@ use crate::config::Spec as Config;
 use crate::convert::{self, Finding, Plan, Severity};
 use crate::protocol;
 use crate::source::Located;
+use crate::step_settings::{STEPS_ANNOTATION, StepsMap};
 use crate::yaml::scan::{Scalar, Summary};
 use serde_json::Value;
 
@@ -125,35 +127,6 @@ pub fn pod_spec_path(api_version: &str, kind: &str) -> Option<&'static [&'static
             Some(&["spec", "jobTemplate", "spec", "template", "spec"])
         }
         _ => None,
-    }
-}
-
-/// The selection annotation as the scan or a full read saw it.
-enum Annotation {
-    Absent,
-    True,
-    Other(Value),
-}
-
-fn annotation_of(summary: &Summary<'_>, full: Option<&Value>) -> Annotation {
-    if let Some(value) = full {
-        return match value
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(ANNOTATION))
-        {
-            None => Annotation::Absent,
-            Some(Value::String(s)) if s == "true" => Annotation::True,
-            Some(other) => Annotation::Other(other.clone()),
-        };
-    }
-    match &summary.selection {
-        None => Annotation::Absent,
-        Some(Scalar { text, plain }) => match (text.as_ref(), plain) {
-            ("true", false) => Annotation::True,
-            ("true" | "True" | "TRUE", true) => Annotation::Other(Value::Bool(true)),
-            ("false" | "False" | "FALSE", true) => Annotation::Other(Value::Bool(false)),
-            (other, _) => Annotation::Other(Value::String(other.to_string())),
-        },
     }
 }
 
@@ -317,7 +290,22 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
         }
         return outcome;
     };
-    let plan = match plan_for(spec_value, op, config) {
+    let steps = match op {
+        Operation::Convert => steps_annotation(&parsed.value),
+        Operation::Revert => Ok(StepsMap::new()),
+    };
+    let steps = match steps {
+        Ok(steps) => steps,
+        Err(message) => {
+            outcome.reports.push(report(
+                Severity::Error,
+                Some(format!("metadata.annotations.{STEPS_ANNOTATION}")),
+                message,
+            ));
+            return outcome;
+        }
+    };
+    let plan = match plan_for(spec_value, op, config, &steps) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {
@@ -383,11 +371,16 @@ fn join(prefix: &str, field: &str) -> String {
 }
 
 /// The plan for a pod spec, or `None` when the operation leaves it alone.
-fn plan_for(spec: &Value, op: Operation, config: &Config) -> Result<Option<Plan>, Vec<Finding>> {
+fn plan_for(
+    spec: &Value,
+    op: Operation,
+    config: &Config,
+    steps: &StepsMap,
+) -> Result<Option<Plan>, Vec<Finding>> {
     match op {
         Operation::Convert => {
             let original = convert::unwrap(spec)?;
-            convert::wrap(&original, config).map(Some)
+            convert::wrap(&original, config, steps).map(Some)
         }
         Operation::Revert => {
             let original = convert::unwrap(spec)?;
@@ -396,6 +389,7 @@ fn plan_for(spec: &Value, op: Operation, config: &Config) -> Result<Option<Plan>
     }
 }
 
+use annotations::{Annotation, annotation_of, steps_annotation};
 use read::{Parsed, loose_identity, parse_object};
 use shared::owned_nodes_safe;
 use verify::edit_text;
