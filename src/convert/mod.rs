@@ -26,6 +26,15 @@ use serde_json::{Value, json};
 /// before conversion, so that revert can unset it again.
 pub const DEFAULTED_RESTART_ENV: &str = "KUEUELEULEU_DEFAULTED_RESTART_POLICY";
 
+/// Environment variable on the init container recording owned keys the user wrote with an
+/// explicit null or empty list (`args: null`, `volumeMounts: []`), as a JSON object from
+/// field path to the value's text, so that revert writes them back instead of dropping them.
+pub const LITERALS_ENV: &str = "KUEUELEULEU_ORIGINAL_LITERALS";
+
+/// Owned keys written as an explicit null or empty list: field path below the pod spec
+/// (`containers[0].args`, `volumes`, `restartPolicy`) to the value's text as written.
+pub type Literals = std::collections::BTreeMap<String, String>;
+
 /// A problem or note about one pod spec. `field` is relative to the pod spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -88,6 +97,8 @@ pub struct Original {
     pub was_converted: bool,
     /// What the injected init container declares under `resources` (see `unwrap`).
     pub init_resources: Option<Value>,
+    /// Owned keys written as an explicit null or empty list, which revert writes back.
+    pub literals: Literals,
 }
 
 /// What one container's owned fields must hold.
@@ -115,6 +126,8 @@ pub struct Plan {
     pub restart_policy: Option<String>,
     /// Info results to report when the plan is applied.
     pub notes: Vec<Finding>,
+    /// Keys the plan removes that are written back with this text instead (revert only).
+    pub literals: Literals,
 }
 
 /// Whether an init container is the injected one.
@@ -297,30 +310,35 @@ pub fn wrap(
     );
     Ok(Plan {
         containers,
-        init_tail: vec![init_container(
-            &config.image,
-            original.restart_policy.is_none(),
-            original.init_resources.as_ref(),
-        )],
+        init_tail: vec![init_container(&config.image, original)],
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,
+        literals: Literals::new(),
     })
 }
 
 /// The init container that installs the runner: restricted PodSecurity, and the first
 /// step's resources so that quotas, LimitRanges and the QoS class see nothing new.
-fn init_container(image: &str, defaulted_restart: bool, resources: Option<&Value>) -> Value {
+fn init_container(image: &str, original: &Original) -> Value {
     let mut init = json!({
         "name": protocol::INIT_CONTAINER,
         "image": image,
         "command": [protocol::IMAGE_RUNNER_PATH, "install", protocol::RUNNER_PATH],
         "workingDir": "/",
     });
-    if defaulted_restart {
-        init["env"] = json!([{"name": DEFAULTED_RESTART_ENV, "value": "true"}]);
+    let mut env = Vec::new();
+    if original.restart_policy.is_none() {
+        env.push(json!({"name": DEFAULTED_RESTART_ENV, "value": "true"}));
     }
-    if let Some(resources) = resources {
+    if !original.literals.is_empty() {
+        let record = serde_json::to_string(&original.literals).expect("strings serialize");
+        env.push(json!({"name": LITERALS_ENV, "value": record}));
+    }
+    if !env.is_empty() {
+        init["env"] = Value::Array(env);
+    }
+    if let Some(resources) = &original.init_resources {
         init["resources"] = resources.clone();
     }
     init["securityContext"] = json!({
@@ -351,5 +369,6 @@ pub fn revert(original: &Original) -> Plan {
         volume_tail: vec![],
         restart_policy: original.restart_policy.clone(),
         notes: vec![],
+        literals: original.literals.clone(),
     }
 }

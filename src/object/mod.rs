@@ -13,6 +13,7 @@ use crate::protocol;
 use crate::source::Located;
 use crate::step_settings::{STEPS_ANNOTATION, StepsMap};
 use crate::yaml::scan::{Scalar, Summary};
+use crate::yaml::tree::Node;
 use serde_json::Value;
 
 /// The annotation that opts an object in.
@@ -305,7 +306,9 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
             return outcome;
         }
     };
-    let plan = match plan_for(spec_value, op, config, &steps) {
+    let spec_tree = path.iter().try_fold(&parsed.root, |n, key| n.get(key));
+    let written = spec_tree.map(|node| (parsed.text.as_str(), node));
+    let plan = match plan_for(spec_value, op, config, &steps, written) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {
@@ -357,6 +360,27 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
     outcome
 }
 
+/// Replaces each recorded literal (`null`, `[]`) with the value's text as written (`~`,
+/// `[ ]`, or nothing at all after `args:`), so that revert gives back the same bytes.
+fn exact_literals(text: &str, spec: &Node, literals: &mut convert::Literals) {
+    for (path, literal) in literals.iter_mut() {
+        let node = match path.split_once("].") {
+            Some((container, key)) => container
+                .strip_prefix("containers[")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| spec.get("containers")?.items()?.get(i))
+                .and_then(|c| c.get(key)),
+            None => spec.get(path),
+        };
+        if let Some(n) = node.filter(|n| n.anchor == 0 && n.tag.is_none())
+            && let Some(written) = text.get(n.start..n.end)
+            && !written.contains(['\n', '#'])
+        {
+            *literal = written.to_string();
+        }
+    }
+}
+
 /// Kinds named like the supported ones, whatever their API version.
 fn known_workload_kind(kind: &str) -> bool {
     matches!(kind, "Pod" | "Job" | "CronJob")
@@ -376,10 +400,16 @@ fn plan_for(
     op: Operation,
     config: &Config,
     steps: &StepsMap,
+    written: Option<(&str, &Node)>,
 ) -> Result<Option<Plan>, Vec<Finding>> {
     match op {
         Operation::Convert => {
-            let original = convert::unwrap(spec)?;
+            let mut original = convert::unwrap(spec)?;
+            if !original.was_converted
+                && let Some((text, node)) = written
+            {
+                exact_literals(text, node, &mut original.literals);
+            }
             convert::wrap(&original, config, steps).map(Some)
         }
         Operation::Revert => {

@@ -137,9 +137,13 @@ fn qos_class_of_the_converted_pod_is_the_originals() {
         );
         assert!(out.ok, "dry-run create failed: {}", out.stderr);
         let pod: Value = serde_json::from_str(&out.stdout).expect("kubectl prints JSON");
-        pod["status"]["qosClass"].as_str().unwrap_or_default().to_owned()
+        pod["status"]["qosClass"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     };
-    let cases: &[(&[Option<(&str, &str)>], &str)] = &[
+    type Case<'a> = (&'a [Option<(&'a str, &'a str)>], &'a str);
+    let cases: &[Case] = &[
         (&[None, None], "BestEffort"),
         (&[Some(("100m", "32Mi")), Some(("2", "1Gi"))], "Guaranteed"),
         (&[Some(("100m", "32Mi")), None], "Burstable"),
