@@ -2,7 +2,7 @@
 //! flow style, without touching the text around them.
 
 use super::{EditError, Editor, shape};
-use crate::text::{column, line_end, line_start};
+use crate::text::{after_break, break_before, column, line_end, line_start};
 use crate::yaml::tree::{Body, Node, colon_after};
 use serde_json::Value;
 
@@ -114,9 +114,9 @@ impl Editor<'_> {
             // last entries of an object leaves no empty line behind.
             let le = line_end(self.text, end);
             let range = if ls > 0 {
-                ls - 1..le
+                break_before(self.text, ls)..le
             } else {
-                0..(le + 1).min(self.text.len())
+                0..after_break(self.text, le)
             };
             self.edits.push((range, String::new()));
             return Ok(());
@@ -146,7 +146,12 @@ impl Editor<'_> {
         if have == want && (want.is_some() || map.get(key).is_none()) {
             return Ok(());
         }
-        let text = want.map(|w| format!(" {}", self.inline(w)));
+        let text = want
+            .map(|w| format!(" {}", self.inline(w)))
+            .or_else(|| self.literal(key));
+        if text.is_none() && map.get(key).is_some_and(Node::is_null) && have.is_none() {
+            return Ok(());
+        }
         self.set(map, key, text, &[])
     }
 

@@ -116,6 +116,14 @@ impl Node {
         matches!(&self.body, Body::Scalar(s, Style::Plain) if s.is_empty())
     }
 
+    /// Whether the node reads as null: empty, `null`, `Null`, `NULL` or `~`, unquoted and
+    /// untagged. Such a value stands for an absent list when a list is written in its place.
+    pub fn is_null(&self) -> bool {
+        self.tag.is_none()
+            && matches!(&self.body, Body::Scalar(s, Style::Plain)
+                if matches!(s.as_str(), "" | "null" | "Null" | "NULL" | "~"))
+    }
+
     /// Calls `f` on this node and every node below it, keys included.
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
         f(self);
