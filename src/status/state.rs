@@ -133,7 +133,8 @@ pub(crate) fn statuses(pod: &Pod) -> Vec<StepStatus> {
             .collect();
         let pending: Vec<&str> = preds
             .iter()
-            .filter(|&&j| out[j].state != StepState::Succeeded)
+            // A continued failure lets its successors go on, as a success does.
+            .filter(|&&j| out[j].state != StepState::Succeeded && !out[j].continued)
             .map(|&j| steps[j].name)
             .collect();
         if pending.is_empty() {

@@ -245,6 +245,32 @@ mod tests {
     }
 
     #[test]
+    fn a_join_waits_for_all_and_a_continued_failure_counts_as_done() {
+        let ok = done(Reason::Succeeded);
+        let continued = match done(Reason::Failed) {
+            PredState::Done(r) => PredState::Done(Record {
+                continued: true,
+                ..r
+            }),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            decide(&states(vec![continued.clone(), ok.clone()]), false),
+            Decision::Finish(WaitOutcome::Ready)
+        );
+        // Every predecessor must be done: one still running keeps the join waiting...
+        assert_eq!(
+            decide(&states(vec![continued, PredState::Running]), false),
+            Decision::Pending { running: true }
+        );
+        // ...and any one failed without continuing skips it, whatever the others do.
+        assert!(matches!(
+            decide(&states(vec![PredState::Running, done(Reason::TimedOut)]), false),
+            Decision::Finish(WaitOutcome::Failed { .. })
+        ));
+    }
+
+    #[test]
     fn decide_under_on_failure_waits_for_the_restart() {
         for s in [
             done(Reason::Failed),

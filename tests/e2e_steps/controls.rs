@@ -1,27 +1,20 @@
 //! Per-step controls under the emulator: `--timeout`, `--on-error continue`, `--retries` and
 //! `--debug on-failure` (continued or failed with `kueueleuleu-step debug`, run inside the
-//! container as `kubectl exec` would). The flags are added to the converted Pod the way the
-//! converter writes them (`kueueleuleu.io/steps` renders to these flags), and every run is
-//! also read back through `kueueleuleu status`'s rules, from the Pod status the emulator
-//! reports.
+//! container as `kubectl exec` would). The Pods set them in the `kueueleuleu.io/steps`
+//! annotation and are converted by the real binary, and every run is also read back through
+//! `kueueleuleu status`'s rules, from the Pod status the emulator reports.
 
 use super::*;
 use k8s_openapi::api::core::v1::Pod;
 use kueueleuleu::status::{StepState, StepStatus, step_statuses};
 
-/// Adds runner flags to one step of a converted Pod (flow-style `args`, as the converter
-/// writes them), right after its `--name`.
-fn with_flags(converted: &str, step: &str, flags: &[&str]) -> String {
-    let needle = format!("--name, {step}, ");
-    assert!(
-        converted.contains(&needle),
-        "no step {step} in:\n{converted}"
-    );
-    let quoted: Vec<String> = flags
-        .iter()
-        .map(|f| serde_json::to_string(f).unwrap())
-        .collect();
-    converted.replacen(&needle, &format!("{needle}{}, ", quoted.join(", ")), 1)
+/// Converts `pod_yaml` with its `kueueleuleu.io/steps` annotation set to `steps` (YAML).
+fn with_steps(pod_yaml: &str, steps: &str) -> String {
+    let (head, rest) = pod_yaml.split_once("\nspec:\n").unwrap();
+    let annotation = serde_json::to_string(steps).unwrap();
+    let yaml =
+        format!("{head}\n  annotations:\n    kueueleuleu.io/steps: {annotation}\nspec:\n{rest}");
+    convert(&yaml)
 }
 
 /// What `kueueleuleu status` shows for the finished run.
@@ -44,22 +37,19 @@ fn a_step_past_its_timeout_is_stopped_and_its_successor_skipped() {
         return;
     }
     // `slow` ignores SIGTERM (so does its sleep, which inherits it): SIGKILL after the grace.
-    let converted = convert(&pod(
-        "timeout",
-        "Never",
-        &[
-            ("polite", "sleep 30"),
-            ("slow", "trap '' TERM; sleep 30"),
-            ("after", "echo after ran"),
-        ],
-        SHORT_GRACE,
-    ));
-    let y = with_flags(
-        &converted,
-        "polite",
-        &["--timeout", "1s", "--on-error", "continue"],
+    let y = with_steps(
+        &pod(
+            "timeout",
+            "Never",
+            &[
+                ("polite", "sleep 30"),
+                ("slow", "trap '' TERM; sleep 30"),
+                ("after", "echo after ran"),
+            ],
+            SHORT_GRACE,
+        ),
+        "polite: {timeout: 1s, onError: continue}\nslow: {timeout: 1s}",
     );
-    let y = with_flags(&y, "slow", &["--timeout", "1s"]);
     let started = Instant::now();
     let run = kubelet().run(&y, DEADLINE).unwrap();
     assert!(
@@ -104,13 +94,15 @@ fn on_error_continue_runs_the_successors_and_the_pod_succeeds() {
     if !kubelet::require_sandbox("on_error_continue_runs_the_successors_and_the_pod_succeeds") {
         return;
     }
-    let converted = convert(&pod(
-        "continue",
-        "Never",
-        &[("lint", "echo lint; exit 3"), ("build", "echo build ran")],
-        "",
-    ));
-    let y = with_flags(&converted, "lint", &["--on-error", "continue"]);
+    let y = with_steps(
+        &pod(
+            "continue",
+            "Never",
+            &[("lint", "echo lint; exit 3"), ("build", "echo build ran")],
+            "",
+        ),
+        "lint: {onError: continue}",
+    );
     let run = kubelet().run(&y, DEADLINE).unwrap();
     assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
     assert_eq!(exit_code(&run, "lint"), 0);
@@ -139,18 +131,19 @@ fn retries_rerun_the_command_in_place_and_count_the_attempts() {
     // Fails twice, then succeeds: the count lives in the step's own run directory.
     let flaky = "f=/kueueleuleu/run/0/count; n=$(($(cat $f 2>/dev/null || echo 0) + 1)); \
                  echo $n > $f; echo attempt $n; [ $n -ge 3 ]";
-    let converted = convert(&pod(
-        "retries",
-        "Never",
-        &[
-            ("flaky", flaky),
-            ("after", "echo after ran"),
-            ("never", "exit 5"),
-        ],
-        "",
-    ));
-    let y = with_flags(&converted, "flaky", &["--retries", "2"]);
-    let y = with_flags(&y, "never", &["--retries", "1"]);
+    let y = with_steps(
+        &pod(
+            "retries",
+            "Never",
+            &[
+                ("flaky", flaky),
+                ("after", "echo after ran"),
+                ("never", "exit 5"),
+            ],
+            "",
+        ),
+        "flaky: {retries: 2}\nnever: {retries: 1}",
+    );
     let run = kubelet().run(&y, DEADLINE).unwrap();
     assert_eq!(
         run.container("flaky").attempts.len(),
@@ -222,16 +215,18 @@ fn debug(pod: &kubelet::RunningPod, name: &str, run_dir: &str, word: &str) -> St
 }
 
 fn held_pod(name: &str) -> (String, kubelet::RunningPod) {
-    let converted = convert(&pod(
-        name,
-        "Never",
-        &[
-            ("test", "echo testing; exit 3"),
-            ("deploy", "echo deploy ran"),
-        ],
-        "",
-    ));
-    let y = with_flags(&converted, "test", &["--debug", "on-failure"]);
+    let y = with_steps(
+        &pod(
+            name,
+            "Never",
+            &[
+                ("test", "echo testing; exit 3"),
+                ("deploy", "echo deploy ran"),
+            ],
+            "",
+        ),
+        "test: {debug: onFailure}",
+    );
     let pod = kubelet().start(&y).unwrap();
     pod.wait_until(DEADLINE, "the failed step to be held", |v| {
         v.container("test")
@@ -312,11 +307,92 @@ fn a_held_step_gives_up_after_the_debug_timeout() {
         return;
     }
     let env = "    env:\n    - name: KUEUELEULEU_STEP_DEBUG_TIMEOUT\n      value: 1s\n";
-    let converted = convert(&pod("debug-timeout", "Never", &[("test", "exit 3")], env));
-    let y = with_flags(&converted, "test", &["--debug", "on-failure"]);
+    let y = with_steps(
+        &pod("debug-timeout", "Never", &[("test", "exit 3")], env),
+        "test: {debug: onFailure}",
+    );
     let run = kubelet().run(&y, DEADLINE).unwrap();
     assert_eq!(exit_code(&run, "test"), 3);
     let r = record(&run, "test");
     assert_eq!(r["debug"], "timeout", "{r}");
     assert!(gap_ms(time(&r, "startedAt"), time(&r, "finishedAt")) >= 1000.0);
+}
+
+/// `fetch`, then `lint` and `test` side by side, then `report` after both.
+fn dag(name: &str, lint: &str, steps: &str) -> (String, PodRun) {
+    let y = with_steps(
+        &pod(
+            name,
+            "Never",
+            &[
+                ("fetch", "echo fetch"),
+                ("lint", lint),
+                ("test", "sleep 1; echo test"),
+                ("report", "echo report"),
+            ],
+            "",
+        ),
+        steps,
+    );
+    let run = kubelet().run(&y, DEADLINE).unwrap();
+    (y, run)
+}
+
+const GRAPH: &str = "lint: {after: [fetch]}\ntest: {after: [fetch]}\nreport: {after: [lint, test]}";
+
+#[test]
+fn independent_steps_run_at_the_same_time_and_a_join_waits_for_all() {
+    if !kubelet::require_sandbox("independent_steps_run_at_the_same_time_and_a_join_waits_for_all")
+    {
+        return;
+    }
+    let (_, run) = dag("dag", "sleep 1; echo lint", GRAPH);
+    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
+    let (lint, test, report) = (
+        record(&run, "lint"),
+        record(&run, "test"),
+        record(&run, "report"),
+    );
+    // Overlap: each of lint and test started before the other finished.
+    assert!(
+        time(&lint, "startedAt") < time(&test, "finishedAt"),
+        "{lint} {test}"
+    );
+    assert!(
+        time(&test, "startedAt") < time(&lint, "finishedAt"),
+        "{lint} {test}"
+    );
+    assert_ordered(&run, &["fetch", "lint", "report"]);
+    assert_ordered(&run, &["fetch", "test", "report"]);
+    let last = time(&lint, "finishedAt").max(time(&test, "finishedAt"));
+    assert!(
+        time(&report, "startedAt") >= last,
+        "report started before both ended"
+    );
+}
+
+#[test]
+fn a_failed_branch_skips_the_join_unless_it_continues() {
+    if !kubelet::require_sandbox("a_failed_branch_skips_the_join_unless_it_continues") {
+        return;
+    }
+    let (_, run) = dag("dag-fail", "exit 3", GRAPH);
+    assert_eq!(run.phase, Phase::Failed);
+    assert_eq!(
+        record(&run, "test")["reason"],
+        "Succeeded",
+        "the other branch ran"
+    );
+    let report = record(&run, "report");
+    assert_eq!(report["reason"], "Skipped", "{report}");
+    assert_eq!(run.container("report").stdout(), "");
+    let continued = format!("{GRAPH}\nlint: {{after: [fetch], onError: continue}}");
+    let continued = continued.replacen("lint: {after: [fetch]}\n", "", 1);
+    let (y, run) = dag("dag-continue", "exit 3", &continued);
+    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
+    assert_eq!(run.container("report").stdout(), "report\n");
+    let report = record(&run, "report");
+    assert!(time(&report, "startedAt") >= time(&record(&run, "test"), "finishedAt"));
+    let st = statuses(&y, &run);
+    assert!(step(&st, "lint").continued);
 }
