@@ -265,7 +265,10 @@ mod tests {
         );
         // ...and any one failed without continuing skips it, whatever the others do.
         assert!(matches!(
-            decide(&states(vec![PredState::Running, done(Reason::TimedOut)]), false),
+            decide(
+                &states(vec![PredState::Running, done(Reason::TimedOut)]),
+                false
+            ),
             Decision::Finish(WaitOutcome::Failed { .. })
         ));
     }
