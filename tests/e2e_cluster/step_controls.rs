@@ -335,3 +335,32 @@ fn pod_failure_policy_rules_see_the_step_exit_code_after_its_controls() {
     assert_eq!(record(&steps(&pod), "validate")["exitCode"], 42);
     assert_eq!(ns.logs(&name, "deploy"), "deploying\n");
 }
+
+#[test]
+fn restart_policy_rules_restart_a_step_too_late_for_its_successor() {
+    // What the README says about per-container restart rules: the kubelet restarts `flaky`
+    // in place after its exit 42 and it then succeeds, but `after` was skipped on the
+    // failure the runner recorded first, and the Pod fails. The runner's `retries` do not
+    // have this problem (retries_rerun_a_failed_step_in_its_container_...).
+    let ns = namespace!("step-restart-rules");
+    ns.apply(&convert(&manifest("step-restart-rules.yaml")));
+    let pod = ns.wait_pod_done("rules");
+    assert_eq!(phase(&pod), "Failed", "{}", ns.diagnostics());
+    let s = steps(&pod);
+    let flaky = step(&s, "flaky");
+    assert_eq!(
+        flaky.restart_count, 1,
+        "restarted in place by its rule: {flaky:?}"
+    );
+    assert_eq!((flaky.reason(), flaky.exit_code()), ("Succeeded", 0));
+    let after = step(&s, "after");
+    assert_eq!(
+        (after.reason(), after.exit_code()),
+        ("Skipped", 1),
+        "{after:?}"
+    );
+    assert_eq!(
+        ns.logs("rules", "after"),
+        "kueueleuleu-step: after: not run: predecessor /kueueleuleu/run/0 ended Failed\n"
+    );
+}
