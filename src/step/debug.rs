@@ -48,6 +48,9 @@ pub enum DebugError {
 /// Runs `debug ARGS` (without `debug`); returns the text to print.
 pub fn main(args: &[String]) -> Result<String, DebugError> {
     let (word, rest) = args.split_first().ok_or(DebugError::Usage)?;
+    if !matches!(word.as_str(), "status" | "continue" | "fail" | "retry") {
+        return Err(DebugError::Usage);
+    }
     let run_dir = match rest {
         [] => None,
         [flag, dir] if flag == "--run-dir" => Some(PathBuf::from(dir)),

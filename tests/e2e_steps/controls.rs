@@ -396,3 +396,30 @@ fn a_failed_branch_skips_the_join_unless_it_continues() {
     let st = statuses(&y, &run);
     assert!(step(&st, "lint").continued);
 }
+
+#[test]
+fn debug_outside_a_hold_says_why_and_fails() {
+    let dir = std::env::temp_dir().join(format!("e2e-debug-none-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu-step"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["debug", "continue", "--run-dir", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no step in this container is held for debugging"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("debug-decision").exists(),
+        "a decision was left behind"
+    );
+    let out = run(&["debug", "maybe"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("usage: kueueleuleu-step debug"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
