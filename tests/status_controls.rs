@@ -155,3 +155,66 @@ fn steps_of_a_graph_overlap_and_the_join_starts_after_both() {
     assert!(steps.iter().all(|s| s.state == StepState::Succeeded));
     check_table("steps-dag");
 }
+
+/// `kueueleuleu status pod/held` against a stand-in `kubectl` serving the captured Pod and,
+/// when `logs` is true, the held step's captured log; returns the table.
+#[cfg(unix)]
+fn status_from_cluster(logs: bool) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/status");
+    let dir = std::env::temp_dir().join(format!("kll-held-{}-{logs}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubectl = dir.join("kubectl");
+    let log_case = if logs {
+        format!(
+            "*\"logs held -c test --tail=5\"*) cat {}/steps-debug-held.log ;;",
+            data.display()
+        )
+    } else {
+        "*logs*) echo 'pods \"held\" is forbidden' >&2; exit 1 ;;".to_string()
+    };
+    let script = format!(
+        "#!/bin/sh\necho \"$*\" >> {log}\ncase \"$*\" in\n  *\"get pod held -o json\"*) cat {data}/steps-debug-held.json ;;\n  {log_case}\n  *) echo \"unexpected: $*\" >&2; exit 1 ;;\nesac\n",
+        log = dir.join("calls").display(),
+        data = data.display()
+    );
+    std::fs::write(&kubectl, script).unwrap();
+    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args(["status", "pod/held", "--now", NOW])
+        .env("KUBECTL", &kubectl)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = std::fs::read_to_string(dir.join("calls")).unwrap();
+    assert!(
+        calls.contains("--namespace r12-scratch logs held -c test --tail=5"),
+        "{calls}"
+    );
+    assert!(
+        !calls.contains("-c deploy"),
+        "a waiting step's log was read: {calls}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn fetched_from_the_cluster_a_held_step_shows_as_held_with_the_command_to_go_on() {
+    let table = status_from_cluster(true);
+    let test = table.lines().find(|l| l.starts_with("test ")).unwrap();
+    assert!(test.contains("Running (held for debugging)"), "{table}");
+    assert!(
+        test.contains("HeldForDebugging: go on with: kubectl exec held -n r12-scratch -c test -- /kueueleuleu/bin/kueueleuleu-step debug continue"),
+        "{table}"
+    );
+    // Without access to the log, the Pod alone says only that it may be held.
+    let table = status_from_cluster(false);
+    assert!(table.contains("Running (debug on failure)"), "{table}");
+    assert!(!table.contains("HeldForDebugging"), "{table}");
+}

@@ -26,6 +26,10 @@ pub use args::{OnError, PROTOCOL_VERSION, ParseError, StepArgs};
 pub use duration::{format_duration, parse_duration};
 pub use reason::Reason;
 
+/// Ends the first line of the notice a step held for debugging prints (its last log lines):
+/// `kueueleuleu status` looks for it to tell a hold from a running command.
+pub const HELD_NOTICE: &str = "held for debugging, nothing after this step runs until you decide:";
+
 /// Where the init container installs the runner: an emptyDir shared by every step.
 pub const BIN_DIR: &str = "/kueueleuleu/bin";
 /// The runner as the step containers see it.

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if objects.is_empty() {
             bail!("{what}: no Pod, Job or CronJob in the input");
         }
-        write(&mut out.lock(), &render(&args, objects)?.0)?;
+        write(&mut out.lock(), &render(&args, objects, None)?.0)?;
         return Ok(ExitCode::SUCCESS);
     };
     let target = Target::parse(target)?;
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut last: Option<String> = None;
     loop {
         let (objects, done) = kubectl.fetch(&target)?;
-        let (text, key) = render(&args, objects)?;
+        let (text, key) = render(&args, objects, Some(&kubectl))?;
         if last.as_ref() != Some(&key) {
             let mut w = out.lock();
             if last.is_some() {
@@ -139,8 +139,9 @@ fn read_input(file: Option<&Path>) -> Result<(String, String)> {
 }
 
 /// The chosen Pods' steps in the chosen format, and the data it shows (without the ticking
-/// durations) as a key. A Pod not in sequential form is an error.
-fn render(args: &Args, objects: Objects) -> Result<(String, String)> {
+/// durations) as a key. A Pod not in sequential form is an error. With `kubectl` (fetched
+/// from the cluster), the logs of steps that may be held for debugging are read too.
+fn render(args: &Args, objects: Objects, kubectl: Option<&Kubectl>) -> Result<(String, String)> {
     let selection = select(objects, args.target.is_some())?;
     if selection.pods.is_empty() {
         if args.watch {
@@ -161,10 +162,16 @@ fn render(args: &Args, objects: Objects) -> Result<(String, String)> {
                 display_name(&pod.metadata)
             );
         }
-        pods.push(PodSteps {
-            pod,
-            steps: step_statuses(pod),
-        });
+        let mut steps = step_statuses(pod);
+        if let Some(k) = kubectl {
+            let (ns, name) = (
+                pod.metadata.namespace.as_deref(),
+                pod.metadata.name.as_deref(),
+            );
+            let tail = |c: &str| k.log_tail(ns, name?, c, super::held::NOTICE_LINES);
+            super::held::mark_held(&mut steps, &tail);
+        }
+        pods.push(PodSteps { pod, steps });
     }
     let data = value(&pods, selection.single);
     let key = data.to_string();

@@ -78,6 +78,33 @@ impl Kubectl {
         parse(&text, &shown)
     }
 
+    /// The last `lines` of a container's log, or `None` when they cannot be read (no RBAC
+    /// for `pods/log`, the container gone): only ever a hint, never an error.
+    pub(crate) fn log_tail(
+        &self,
+        namespace: Option<&str>,
+        pod: &str,
+        container: &str,
+        lines: usize,
+    ) -> Option<String> {
+        let mut cmd = Command::new(&self.bin);
+        if let Some(k) = &self.kubeconfig {
+            cmd.arg("--kubeconfig").arg(k);
+        }
+        if let Some(c) = &self.context {
+            cmd.args(["--context", c]);
+        }
+        if let Some(n) = namespace.or(self.namespace.as_deref()) {
+            cmd.args(["--namespace", n]);
+        }
+        let tail = format!("--tail={lines}");
+        cmd.args(["logs", pod, "-c", container, &tail]);
+        let out = cmd.stderr(std::process::Stdio::null()).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// The target and what `status` needs with it: a Job's Pods, a CronJob's newest Job and
     /// its Pods. `done` tells `--watch` when to stop.
     pub(crate) fn fetch(&self, target: &Target) -> Result<(Objects, bool)> {

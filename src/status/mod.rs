@@ -62,13 +62,15 @@
 //! (`retries`); `continued: true` for a failed step whose successors ran anyway (its
 //! `exitCode` is the command's, while the container exited 0); `debug` with how a hold for
 //! debugging ended. A step held for debugging *right now* is a running container with no
-//! termination message yet, which the Pod object cannot tell from a running command: it
-//! shows as `Running` with `debug: onFailure`, and its log (and its successors, which wait)
-//! say the rest.
+//! termination message yet, which the Pod object cannot tell from a running command: from a
+//! Pod alone it shows as `Running` with `debug: onFailure`. When `status` fetches from the
+//! cluster it also reads the last lines of such a step's log, and a hold notice there makes
+//! it `debug: held` with reason `HeldForDebugging` and the command to go on.
 
 #[doc(hidden)]
 pub mod cli;
 mod fetch;
+mod held;
 mod input;
 mod owners;
 mod record;
@@ -172,9 +174,9 @@ pub struct StepStatus {
     /// container exited 0: `onError: continue`, or `debug continue`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub continued: bool,
-    /// How a hold for debugging ended (`continue`, `fail`, `retry`, `timeout`, `stopped`),
-    /// or `onFailure` for a running step that will be held if its command fails (whether it
-    /// is held now is only in its log: the Pod object cannot show it).
+    /// How a hold for debugging ended (`continue`, `fail`, `retry`, `timeout`, `stopped`);
+    /// for a running step, `onFailure` (it will be held if its command fails) or `held` (it
+    /// is held now, which only its log shows: read when `status` fetches from the cluster).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub debug: Option<String>,
     /// Why, in words (which predecessor failed, what is awaited); for people, not scripts.

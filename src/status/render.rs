@@ -106,6 +106,7 @@ fn notes(s: &StepStatus) -> String {
     match s.debug.as_deref() {
         None => {}
         Some(super::state::DEBUG_ARMED) => notes.push("debug on failure".to_string()),
+        Some(super::held::HELD) => notes.push("held for debugging".to_string()),
         Some(end) => notes.push(format!("debug {end}")),
     }
     if notes.is_empty() {

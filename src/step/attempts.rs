@@ -66,12 +66,12 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock, P: Pauser> Step<W, E, R, C, 
             }
             if self.args.debug_on_failure {
                 let summary = format!(
-                    "{}: the command ended {} (exit code {}) after {attempts} attempt{}; \
-                     held for debugging, nothing after this step runs until you decide:",
+                    "{}: the command ended {} (exit code {}) after {attempts} attempt{}; {}",
                     self.args.name,
                     v.reason,
                     v.code,
-                    if attempts == 1 { "" } else { "s" }
+                    if attempts == 1 { "" } else { "s" },
+                    crate::protocol::HELD_NOTICE
                 );
                 match self.pauser.hold(&summary, signals) {
                     Ok(HoldEnd::Retry) => {

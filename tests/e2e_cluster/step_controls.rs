@@ -244,6 +244,37 @@ fn held_then(ns: &Namespace, name: &str, word: &str) -> Vec<Step> {
         (&"Running".into(), &"onFailure".into())
     );
     assert_eq!(status_of(&st, "deploy")["state"], "Waiting");
+    // Fetched from the cluster, `status` also reads the held step's log and says so.
+    let live = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
+        .args([
+            "status",
+            &format!("pod/{name}"),
+            "-n",
+            &ns.name,
+            "-o",
+            "json",
+        ])
+        .arg("--kubeconfig")
+        .arg(&ns.cluster.kubeconfig)
+        .env("KUBECTL", &ns.cluster.kubectl)
+        .output()
+        .unwrap();
+    assert!(
+        live.status.success(),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let live: Vec<Value> = serde_json::from_slice(&live.stdout).unwrap();
+    let test = status_of(&live, "test");
+    assert_eq!(
+        (&test["state"], &test["debug"], &test["reason"]),
+        (
+            &"Running".into(),
+            &"held".into(),
+            &"HeldForDebugging".into()
+        ),
+        "{test}"
+    );
     let runner = "/kueueleuleu/bin/kueueleuleu-step";
     let shown = ns.ok(
         &["exec", name, "-c", "test", "--", runner, "debug", "status"],
