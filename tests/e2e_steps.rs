@@ -15,6 +15,8 @@ mod cli;
 mod controls;
 #[path = "e2e_steps/failures.rs"]
 mod failures;
+#[path = "e2e_steps/graph.rs"]
+mod graph;
 #[path = "e2e_steps/signals.rs"]
 mod signals;
 #[path = "e2e_steps/waiting.rs"]

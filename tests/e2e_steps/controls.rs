@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kueueleuleu::status::{StepState, StepStatus, step_statuses};
 
 /// Converts `pod_yaml` with its `kueueleuleu.io/steps` annotation set to `steps` (YAML).
-fn with_steps(pod_yaml: &str, steps: &str) -> String {
+pub(super) fn with_steps(pod_yaml: &str, steps: &str) -> String {
     let (head, rest) = pod_yaml.split_once("\nspec:\n").unwrap();
     let annotation = serde_json::to_string(steps).unwrap();
     let yaml =
@@ -18,14 +18,14 @@ fn with_steps(pod_yaml: &str, steps: &str) -> String {
 }
 
 /// What `kueueleuleu status` shows for the finished run.
-fn statuses(yaml: &str, run: &PodRun) -> Vec<StepStatus> {
+pub(super) fn statuses(yaml: &str, run: &PodRun) -> Vec<StepStatus> {
     let mut pod: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
     pod["status"] = run.status();
     let pod: Pod = serde_json::from_value(pod).unwrap();
     step_statuses(&pod)
 }
 
-fn step<'a>(steps: &'a [StepStatus], name: &str) -> &'a StepStatus {
+pub(super) fn step<'a>(steps: &'a [StepStatus], name: &str) -> &'a StepStatus {
     steps.iter().find(|s| s.name == name).unwrap()
 }
 
@@ -316,85 +316,6 @@ fn a_held_step_gives_up_after_the_debug_timeout() {
     let r = record(&run, "test");
     assert_eq!(r["debug"], "timeout", "{r}");
     assert!(gap_ms(time(&r, "startedAt"), time(&r, "finishedAt")) >= 1000.0);
-}
-
-/// `fetch`, then `lint` and `test` side by side, then `report` after both.
-fn dag(name: &str, lint: &str, steps: &str) -> (String, PodRun) {
-    let y = with_steps(
-        &pod(
-            name,
-            "Never",
-            &[
-                ("fetch", "echo fetch"),
-                ("lint", lint),
-                ("test", "sleep 1; echo test"),
-                ("report", "echo report"),
-            ],
-            "",
-        ),
-        steps,
-    );
-    let run = kubelet().run(&y, DEADLINE).unwrap();
-    (y, run)
-}
-
-const GRAPH: &str = "lint: {after: [fetch]}\ntest: {after: [fetch]}\nreport: {after: [lint, test]}";
-
-#[test]
-fn independent_steps_run_at_the_same_time_and_a_join_waits_for_all() {
-    if !kubelet::require_sandbox("independent_steps_run_at_the_same_time_and_a_join_waits_for_all")
-    {
-        return;
-    }
-    let (_, run) = dag("dag", "sleep 1; echo lint", GRAPH);
-    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
-    let (lint, test, report) = (
-        record(&run, "lint"),
-        record(&run, "test"),
-        record(&run, "report"),
-    );
-    // Overlap: each of lint and test started before the other finished.
-    assert!(
-        time(&lint, "startedAt") < time(&test, "finishedAt"),
-        "{lint} {test}"
-    );
-    assert!(
-        time(&test, "startedAt") < time(&lint, "finishedAt"),
-        "{lint} {test}"
-    );
-    assert_ordered(&run, &["fetch", "lint", "report"]);
-    assert_ordered(&run, &["fetch", "test", "report"]);
-    let last = time(&lint, "finishedAt").max(time(&test, "finishedAt"));
-    assert!(
-        time(&report, "startedAt") >= last,
-        "report started before both ended"
-    );
-}
-
-#[test]
-fn a_failed_branch_skips_the_join_unless_it_continues() {
-    if !kubelet::require_sandbox("a_failed_branch_skips_the_join_unless_it_continues") {
-        return;
-    }
-    let (_, run) = dag("dag-fail", "exit 3", GRAPH);
-    assert_eq!(run.phase, Phase::Failed);
-    assert_eq!(
-        record(&run, "test")["reason"],
-        "Succeeded",
-        "the other branch ran"
-    );
-    let report = record(&run, "report");
-    assert_eq!(report["reason"], "Skipped", "{report}");
-    assert_eq!(run.container("report").stdout(), "");
-    let continued = format!("{GRAPH}\nlint: {{after: [fetch], onError: continue}}");
-    let continued = continued.replacen("lint: {after: [fetch]}\n", "", 1);
-    let (y, run) = dag("dag-continue", "exit 3", &continued);
-    assert_eq!(run.phase, Phase::Succeeded, "{:#}", run.status());
-    assert_eq!(run.container("report").stdout(), "report\n");
-    let report = record(&run, "report");
-    assert!(time(&report, "startedAt") >= time(&record(&run, "test"), "finishedAt"));
-    let st = statuses(&y, &run);
-    assert!(step(&st, "lint").continued);
 }
 
 #[test]
