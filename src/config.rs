@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use crate::convert::Install;
+
 /// API group/version of the typed config.
 pub const API_VERSION: &str = "fn.kueueleuleu.io/v1alpha1";
 /// Kind of the typed config.
@@ -24,9 +26,15 @@ pub const DEFAULT_IMAGE: &str = concat!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spec {
-    /// Image holding `kueueleuleu-step`; the init container copies the runner from it.
+    /// Image holding `kueueleuleu-step`; the init container copies the runner from it, or
+    /// (`install: imageVolume`) it is mounted as an `image` volume.
     #[serde(default = "default_image")]
     pub image: String,
+    /// How the runner reaches the Pod: `initContainer` (copied by an init container; any
+    /// Kubernetes) or `imageVolume` (the image mounted as an `image` volume; Kubernetes 1.35+
+    /// and a runtime that implements it: containerd 2.1+, CRI-O 1.31+).
+    #[serde(default)]
+    pub install: Install,
     /// Convert every Pod, Job and CronJob, annotated or not.
     #[serde(default)]
     pub select_all: bool,
@@ -82,6 +90,7 @@ impl Default for Spec {
     fn default() -> Self {
         Spec {
             image: default_image(),
+            install: Install::default(),
             select_all: false,
             commands: BTreeMap::new(),
         }
@@ -186,6 +195,9 @@ impl Spec {
             };
             match key.as_str() {
                 "image" => spec.image = text.to_string(),
+                "install" => {
+                    spec.install = Install::parse(text).map_err(|e| invalid(&field, &e))?
+                }
                 "selectAll" => {
                     spec.select_all = match text {
                         "true" => true,
@@ -234,7 +246,7 @@ impl Spec {
 }
 
 /// The keys of `spec` (and of a ConfigMap's `data`).
-const SPEC_KEYS: &[&str] = &["image", "selectAll", "commands"];
+const SPEC_KEYS: &[&str] = &["image", "install", "selectAll", "commands"];
 
 /// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.
 fn known_keys(map: &Value, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
@@ -262,7 +274,7 @@ fn unknown(field: &str, key: &str, known: &[&str]) -> ConfigError {
 }
 
 /// The known key nearest to a typo (case ignored), when it is near enough to be the intent.
-fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+pub(crate) fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
     let key = key.to_ascii_lowercase();
     known
         .iter()

@@ -17,6 +17,10 @@ pub struct Overrides {
     pub config: Option<Value>,
     /// `--all`.
     pub select_all: bool,
+    /// `--image`: replaces the config's `image`.
+    pub image: Option<String>,
+    /// `--install`: replaces the config's `install`.
+    pub install: Option<crate::config::Install>,
 }
 
 /// A run that could not produce output at all: nothing must be written to stdout.
@@ -180,6 +184,12 @@ fn config_for(
 ) -> Result<Config, ConfigError> {
     let mut config = Config::from_function_config(overrides.config.as_ref().or(function_config))?;
     config.select_all |= overrides.select_all;
+    if let Some(image) = &overrides.image {
+        config.image = image.clone();
+    }
+    if let Some(install) = overrides.install {
+        config.install = install;
+    }
     Ok(config)
 }
 

@@ -7,11 +7,13 @@
 //! what it already holds, and the editor changes nothing: the normal form kpt needs.
 
 mod apply;
+pub mod install;
 #[cfg(test)]
 mod tests;
 mod unwrap;
 
 pub use apply::apply_json;
+pub use install::Install;
 pub use unwrap::unwrap;
 
 use crate::config::Spec as Config;
@@ -116,7 +118,9 @@ pub fn is_injected_init(item: &Value) -> bool {
 
 /// Whether a volume or volume mount is one the conversion injects.
 pub fn is_injected_volume(item: &Value) -> bool {
-    name_of(item).is_some_and(|n| n == protocol::BIN_VOLUME || is_run_volume_name(n))
+    name_of(item).is_some_and(|n| {
+        n == protocol::BIN_VOLUME || n == install::DEFAULTED_RESTART_VOLUME || is_run_volume_name(n)
+    })
 }
 
 fn is_run_volume_name(name: &str) -> bool {
@@ -237,7 +241,7 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
             ..StepArgs::default()
         };
         let mut mount_tail = vec![
-            json!({"name": protocol::BIN_VOLUME, "mountPath": protocol::BIN_DIR, "readOnly": true}),
+            install::bin_mount(config.install),
             json!({"name": protocol::run_volume(i), "mountPath": protocol::run_dir(i)}),
         ];
         if i > 0 {
@@ -266,17 +270,19 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
             names.join(" -> ")
         ),
     });
-    let mut volume_tail = vec![json!({"name": protocol::BIN_VOLUME, "emptyDir": {}})];
+    let defaulted_restart = original.restart_policy.is_none();
+    let mut volume_tail = install::bin_volumes(config.install, &config.image, defaulted_restart);
     volume_tail.extend(
         (0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})),
     );
     Ok(Plan {
         containers,
-        init_tail: vec![init_container(
+        init_tail: install::init_tail(
+            config.install,
             &config.image,
-            original.restart_policy.is_none(),
+            defaulted_restart,
             original.init_resources.as_ref(),
-        )],
+        ),
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,

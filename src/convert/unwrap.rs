@@ -2,8 +2,8 @@
 //! runner command lines are parsed back, injected items set aside, reserved names refused.
 
 use super::{
-    DEFAULTED_RESTART_ENV, Finding, Original, OriginalContainer, installs_the_runner,
-    is_injected_init, is_injected_volume, name_of, runs_the_runner,
+    Finding, Original, OriginalContainer, installs_the_runner, is_injected_volume, name_of,
+    runs_the_runner,
 };
 use crate::protocol::{self, StepArgs};
 use serde_json::Value;
@@ -45,10 +45,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             None
         }
     };
-    let defaulted_restart = init
-        .iter()
-        .filter(|c| is_injected_init(c))
-        .any(|c| has_env(c, DEFAULTED_RESTART_ENV));
+    let defaulted_restart = super::install::defaulted_restart(init, volumes);
 
     check_reserved_names(containers, init, volumes, was_converted, &mut errors);
     let mut seen = HashSet::new();
@@ -97,13 +94,6 @@ fn list<'a>(spec: &'a Value, key: &str, errors: &mut Vec<Finding>) -> &'a [Value
             &[]
         }
     }
-}
-
-fn has_env(container: &Value, name: &str) -> bool {
-    container
-        .get("env")
-        .and_then(Value::as_array)
-        .is_some_and(|env| env.iter().any(|e| name_of(e) == Some(name)))
 }
 
 fn check_reserved_names(
