@@ -32,7 +32,7 @@ pub struct Spec {
     pub image: String,
     /// How the runner reaches the Pod: `initContainer` (copied by an init container; any
     /// Kubernetes) or `imageVolume` (the image mounted as an `image` volume; Kubernetes 1.35+
-    /// and a runtime that implements it: containerd 2.1+, CRI-O 1.31+).
+    /// and a runtime that implements it with `subPath`: containerd 2.2+, CRI-O 1.33+).
     #[serde(default)]
     pub install: Install,
     /// Convert every Pod, Job and CronJob, annotated or not.

@@ -100,7 +100,7 @@ struct Selection {
     image: Option<String>,
     /// How the runner reaches the Pod, in place of the config's `install`: initContainer
     /// (copied by an init container, the default) or imageVolume (the image mounted as an
-    /// `image` volume; Kubernetes 1.35+, containerd 2.1+ or CRI-O 1.31+ on the nodes).
+    /// `image` volume; Kubernetes 1.35+, containerd 2.2+ or CRI-O 1.33+ on the nodes).
     #[arg(long, value_name = "MODE", global = true, value_parser = install_mode)]
     install: Option<kueueleuleu::config::Install>,
 }

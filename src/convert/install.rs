@@ -7,7 +7,9 @@
 //!   mounted read-only with `subPath: usr/local/bin`. No init container runs and nothing is
 //!   copied, but the API server must know `image` volumes (beta, on by default, since
 //!   Kubernetes 1.35; `subPath` on them since 1.33) and the node's runtime must implement
-//!   them (containerd 2.1+, CRI-O 1.31+).
+//!   them with `subPath`: containerd 2.2+ or CRI-O 1.33+. containerd 2.1 and CRI-O 1.31/1.32
+//!   mount image volumes but ignore `subPath` (the whole image lands at the mount path, and
+//!   the runner is not found); containerd 1.x and 2.0 cannot create the containers at all.
 //!
 //! Both modes put the runner at the same [`protocol::RUNNER_PATH`], so the steps' `command`
 //! and `args` do not depend on the mode, and a spec converted in one mode is read back and
@@ -36,7 +38,7 @@ pub enum Install {
     #[default]
     InitContainer,
     /// `image` is mounted as an `image` volume: no init container, no copy (Kubernetes 1.35+
-    /// with containerd 2.1+ or CRI-O 1.31+ on the nodes).
+    /// with containerd 2.2+ or CRI-O 1.33+ on the nodes: image volumes with `subPath`).
     ImageVolume,
 }
 

@@ -2,8 +2,8 @@
 //! mode passes server-side dry-run (validation and admission, Pod Security `restricted`
 //! included), and a converted Pod is run on the node.
 //!
-//! Running depends on the node's runtime, which must implement `image` volumes (containerd
-//! 2.1+, CRI-O 1.31+). The test cluster's containerd is older (1.6 today): it ignores the
+//! Running depends on the node's runtime, which must implement `image` volumes with
+//! `subPath` (containerd 2.2+, CRI-O 1.33+). The test cluster's containerd is older (1.6 today): it ignores the
 //! image field of the mount the kubelet asks for, sees an empty host path, and every step
 //! stays in `CreateContainerError` with `failed to mkdir "": mkdir : no such file or
 //! directory`. The test asserts that outcome on such a runtime, and that the Pod runs its
@@ -88,8 +88,9 @@ fn image_volume_conversions_pass_server_side_dry_run() {
     }
 }
 
-/// The node's container runtime and whether it implements `image` volumes: containerd 2.1+
-/// or CRI-O 1.31+ (the versions that added them).
+/// The node's container runtime and whether it implements `image` volumes with `subPath`:
+/// containerd 2.2+ or CRI-O 1.33+ (containerd 2.1 and CRI-O 1.31 mount image volumes but
+/// ignore `subPath`, so the runner would not be found).
 fn runtime_supports_image_volumes(ns: &Namespace) -> (String, bool) {
     let nodes = ns.cluster.kubectl(&["get", "nodes", "-o", "json"], None);
     assert!(nodes.ok, "kubectl get nodes: {}", nodes.stderr);
@@ -105,8 +106,8 @@ fn runtime_supports_image_volumes(ns: &Namespace) -> (String, bool) {
         .map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     let supported = match name {
-        "containerd" => (major, minor) >= (2, 1),
-        "cri-o" => (major, minor) >= (1, 31),
+        "containerd" => (major, minor) >= (2, 2),
+        "cri-o" => (major, minor) >= (1, 33),
         _ => false,
     };
     (runtime, supported)
