@@ -353,3 +353,5 @@ mod admission;
 
 #[path = "e2e_cluster/image_volume.rs"]
 mod image_volume;
+#[path = "e2e_cluster/resolved_stock.rs"]
+mod resolved_stock;
