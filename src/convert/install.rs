@@ -15,7 +15,7 @@
 //! and `args` do not depend on the mode, and a spec converted in one mode is read back and
 //! re-converted in the other like any converted spec.
 
-use super::{DEFAULTED_RESTART_ENV, name_of};
+use super::{DEFAULTED_RESTART_ENV, Literals, Original, name_of};
 use crate::protocol;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,13 @@ use serde_json::{Value, json};
 /// conversion set an unset `restartPolicy` to `Never`. It plays the part of the init
 /// container's [`DEFAULTED_RESTART_ENV`]: revert reads it and unsets the policy again.
 pub const DEFAULTED_RESTART_VOLUME: &str = "kueueleuleu-defaulted-restart-policy";
+
+/// A downwardAPI volume that no container mounts, injected in `imageVolume` mode only when
+/// the user wrote explicit nulls or empty lists in keys the conversion owns. It plays the
+/// part of the init container's [`LITERALS_ENV`](super::LITERALS_ENV): its one item's `path` is the same JSON
+/// record (a path may hold any text but `..` components; the kubelet writes nothing for a
+/// volume no container mounts).
+pub const LITERALS_VOLUME: &str = "kueueleuleu-original-literals";
 
 /// Where the runner sits inside the release image, relative to its root: the `subPath` of
 /// the image volume, mounted at [`protocol::BIN_DIR`].
@@ -91,8 +98,9 @@ pub fn bin_mount(install: Install) -> Value {
 }
 
 /// The volumes injected before the steps' run directories: `kueueleuleu-bin`, and in
-/// `imageVolume` mode the marker of a defaulted `restartPolicy`.
-pub fn bin_volumes(install: Install, image: &str, defaulted_restart: bool) -> Vec<Value> {
+/// `imageVolume` mode what revert needs (the init container holds it in the other mode):
+/// the marker of a defaulted `restartPolicy` and the record of the user's literals.
+pub fn bin_volumes(install: Install, image: &str, original: &Original) -> Vec<Value> {
     match install {
         Install::InitContainer => vec![json!({"name": protocol::BIN_VOLUME, "emptyDir": {}})],
         Install::ImageVolume => {
@@ -102,8 +110,13 @@ pub fn bin_volumes(install: Install, image: &str, defaulted_restart: bool) -> Ve
                 "name": protocol::BIN_VOLUME,
                 "image": {"reference": image, "pullPolicy": "IfNotPresent"},
             })];
-            if defaulted_restart {
+            if original.restart_policy.is_none() {
                 volumes.push(json!({"name": DEFAULTED_RESTART_VOLUME, "emptyDir": {}}));
+            }
+            if !original.literals.is_empty() {
+                let record = serde_json::to_string(&original.literals).expect("strings serialize");
+                volumes.push(json!({"name": LITERALS_VOLUME, "downwardAPI": {"items": [
+                    {"path": record, "fieldRef": {"fieldPath": "metadata.name"}}]}}));
             }
             volumes
         }
@@ -111,16 +124,24 @@ pub fn bin_volumes(install: Install, image: &str, defaulted_restart: bool) -> Ve
 }
 
 /// The injected init containers: the installer in `initContainer` mode, none otherwise.
-pub fn init_tail(
-    install: Install,
-    image: &str,
-    defaulted_restart: bool,
-    resources: Option<&Value>,
-) -> Vec<Value> {
+pub fn init_tail(install: Install, image: &str, original: &Original) -> Vec<Value> {
     match install {
-        Install::InitContainer => vec![super::init_container(image, defaulted_restart, resources)],
+        Install::InitContainer => vec![super::init_container(image, original)],
         Install::ImageVolume => Vec::new(),
     }
+}
+
+/// The literals an `imageVolume` conversion recorded (see [`LITERALS_VOLUME`]).
+pub fn recorded_literals(volumes: &[Value]) -> Literals {
+    volumes
+        .iter()
+        .filter(|v| name_of(v) == Some(LITERALS_VOLUME))
+        .filter_map(|v| {
+            v.pointer("/downwardAPI/items/0/path")
+                .and_then(Value::as_str)
+        })
+        .find_map(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
 }
 
 /// Whether a converted spec records that the conversion defaulted `restartPolicy`: the init
@@ -142,6 +163,7 @@ mod tests {
     use super::*;
     use crate::config::Spec as Config;
     use crate::convert::{apply_json, revert, unwrap, wrap};
+    use crate::step_settings::StepsMap;
 
     fn config(install: Install) -> Config {
         Config {
@@ -156,8 +178,8 @@ mod tests {
             {"name": "a", "image": "x", "command": ["true"]},
             {"name": "b", "image": "x", "command": ["false"]}]});
         let original = unwrap(&input).unwrap();
-        let by_init = wrap(&original, &config(Install::InitContainer)).unwrap();
-        let by_volume = wrap(&original, &config(Install::ImageVolume)).unwrap();
+        let by_init = wrap(&original, &config(Install::InitContainer), &StepsMap::new()).unwrap();
+        let by_volume = wrap(&original, &config(Install::ImageVolume), &StepsMap::new()).unwrap();
         assert!(by_volume.init_tail.is_empty());
         assert_eq!(by_init.init_tail.len(), 1);
         for (a, b) in by_init.containers.iter().zip(&by_volume.containers) {
@@ -174,15 +196,16 @@ mod tests {
     #[test]
     fn modes_switch_both_ways_and_revert_exactly() {
         for policy in [None, Some("OnFailure")] {
-            let mut input =
-                json!({"containers": [{"name": "a", "image": "x", "command": ["true"]}]});
+            // `volumeMounts: []` is a literal revert must give back: recorded in both modes.
+            let mut input = json!({"containers": [
+                {"name": "a", "image": "x", "command": ["true"], "volumeMounts": []}]});
             if let Some(p) = policy {
                 input["restartPolicy"] = json!(p);
             }
             let convert = |spec: &Value, install| {
                 apply_json(
                     spec,
-                    &wrap(&unwrap(spec).unwrap(), &config(install)).unwrap(),
+                    &wrap(&unwrap(spec).unwrap(), &config(install), &StepsMap::new()).unwrap(),
                 )
             };
             let by_init = convert(&input, Install::InitContainer);
@@ -193,6 +216,8 @@ mod tests {
             let back = apply_json(&by_volume, &revert(&unwrap(&by_volume).unwrap()));
             assert_eq!(back, input, "restartPolicy {policy:?}");
             assert!(by_volume.get("initContainers").is_none(), "{by_volume}");
+            let last = &by_volume["volumes"][by_volume["volumes"].as_array().unwrap().len() - 2];
+            assert_eq!(last["name"], LITERALS_VOLUME, "{by_volume}");
         }
     }
 

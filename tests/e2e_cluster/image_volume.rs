@@ -70,7 +70,29 @@ fn image_volume_conversions_pass_server_side_dry_run() {
         }
         checked += 1;
     }
-    eprintln!("imageVolume: {checked} converted manifests admitted by server-side dry-run");
+    // The imageVolume fixtures' expected outputs: marker volumes, the literals record and a
+    // ResourceList's items included.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(&root).expect("tests/fixtures") {
+        let dir = entry.unwrap().path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("image-volume-") {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join("expected.out")).unwrap();
+        let doc: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let objects = match doc["kind"].as_str() {
+            Some("ResourceList") => doc["items"].as_array().cloned().unwrap_or_default(),
+            _ => vec![doc],
+        };
+        for object in objects.iter().filter(|o| o["kind"] != "ConfigMap") {
+            if let Err(e) = dry_run(&ns, &object.to_string()) {
+                panic!("{name}: refused by the API server: {e}");
+            }
+            checked += 1;
+        }
+    }
+    eprintln!("imageVolume: {checked} converted objects admitted by server-side dry-run");
 
     // Pod Security `restricted` allows `image` volumes: the converted Pod draws no warning.
     let labels = [
