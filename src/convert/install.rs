@@ -28,9 +28,9 @@ pub const DEFAULTED_RESTART_VOLUME: &str = "kueueleuleu-defaulted-restart-policy
 
 /// A downwardAPI volume that no container mounts, injected in `imageVolume` mode only when
 /// the user wrote explicit nulls or empty lists in keys the conversion owns. It plays the
-/// part of the init container's [`LITERALS_ENV`](super::LITERALS_ENV): its one item's `path` is the same JSON
-/// record (a path may hold any text but `..` components; the kubelet writes nothing for a
-/// volume no container mounts).
+/// part of the init container's [`LITERALS_ENV`](super::LITERALS_ENV): its one item's
+/// `path` is the same JSON record (a path may hold any text but `..` components; the kubelet
+/// writes nothing for a volume no container mounts).
 pub const LITERALS_VOLUME: &str = "kueueleuleu-original-literals";
 
 /// Where the runner sits inside the release image, relative to its root: the `subPath` of
