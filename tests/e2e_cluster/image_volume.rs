@@ -99,6 +99,8 @@ fn image_volume_conversions_pass_server_side_dry_run() {
         ("pod-security.kubernetes.io/enforce", "restricted"),
         ("pod-security.kubernetes.io/warn", "restricted"),
     ];
+    // One namespace at a time: each holds one of the few cluster slots (see cluster_support).
+    drop(ns);
     let restricted = namespace!("image-volume-restricted", &labels);
     let converted = convert_image_volume(&manifest("restricted.yaml"));
     match dry_run(&restricted, &converted) {
