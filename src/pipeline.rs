@@ -7,6 +7,7 @@ use crate::convert::Severity;
 use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report};
 use crate::results;
 use crate::source::{self, Input, InputError, Located};
+use crate::spill::{Text, Texts};
 use crate::yaml::{tree, value::Resolver};
 use serde_json::Value;
 
@@ -42,6 +43,8 @@ pub struct Output<'a> {
     input: &'a str,
     /// Replacements in the input, in order and not overlapping.
     edits: Vec<Edit>,
+    /// Where the replacement texts are kept (memory, then a temporary file).
+    texts: Texts,
     /// Everything worth telling, errors first in a ResourceList.
     pub reports: Vec<Report>,
     /// Whether any error was reported (exit status 1).
@@ -69,7 +72,7 @@ impl Output<'_> {
         let mut at = 0;
         for (range, new_text) in &self.edits {
             w.write_all(&self.input.as_bytes()[at..range.start])?;
-            w.write_all(new_text.as_bytes())?;
+            self.texts.write(new_text, w)?;
             at = range.end;
         }
         w.write_all(&self.input.as_bytes()[at..])
@@ -78,7 +81,9 @@ impl Output<'_> {
     /// Whether the output ends a line (so the next document can follow directly).
     pub fn ends_with_newline(&self) -> bool {
         match self.edits.last() {
-            Some((range, new_text)) if range.end == self.input.len() => new_text.ends_with('\n'),
+            Some((range, new_text)) if range.end == self.input.len() => {
+                Texts::ends_with_newline(new_text)
+            }
             _ => self.input.ends_with('\n'),
         }
     }
@@ -116,6 +121,7 @@ fn run_text<'a>(
             Ok(Output {
                 input: text,
                 edits: ordered(done.edits),
+                texts: done.texts,
                 reports: done.reports,
                 failed,
                 resource_list: false,
@@ -141,7 +147,7 @@ fn run_text<'a>(
                     ..Processed::default()
                 },
             };
-            let (mut edits, mut reports) = (done.edits, done.reports);
+            let (mut edits, mut reports, texts) = (done.edits, done.reports, done.texts);
             if op == Operation::Convert && done.selected == 0 && done.workloads > 0 {
                 reports.push(nothing_selected(done.workloads));
             }
@@ -153,6 +159,7 @@ fn run_text<'a>(
             Ok(Output {
                 input: text,
                 edits: ordered(edits),
+                texts,
                 reports,
                 failed,
                 resource_list: true,
@@ -163,7 +170,7 @@ fn run_text<'a>(
     }
 }
 
-type Edit = (std::ops::Range<usize>, String);
+type Edit = (std::ops::Range<usize>, Text);
 
 /// What the ResourceList's `functionConfig` means.
 fn function_config_value(text: &str, range: std::ops::Range<usize>) -> Result<Value, RunError> {
@@ -206,6 +213,7 @@ fn config_report(e: &ConfigError) -> Report {
 #[derive(Default)]
 struct Processed {
     edits: Vec<Edit>,
+    texts: Texts,
     reports: Vec<Report>,
     workloads: usize,
     selected: usize,
@@ -240,11 +248,13 @@ fn process_all(
         done.selected += usize::from(outcome.touched);
         done.reports.extend(outcome.reports);
         if let Some(new_text) = outcome.text {
-            done.edits.push((obj.range.clone(), new_text));
+            let stored = done.texts.store(new_text);
+            done.edits.push((obj.range.clone(), stored));
         }
     }
     if done.reports.iter().any(|r| r.severity == Severity::Error) {
         done.edits.clear();
+        done.texts = Texts::default();
     }
     done
 }
@@ -273,12 +283,13 @@ fn results_edit(
     } else {
         results::block_entry(reports)
     };
-    match (results_entry, flow) {
+    let (range, text) = match (results_entry, flow) {
         (Some(r), false) if ends_line => (r, format!("{entry}\n")),
         (Some(r), _) => (r, entry),
         // `top` ends at the closing brace of the flow mapping.
         (None, true) => (top.end - 1..top.end - 1, format!(", {entry}")),
         (None, false) if ends_line => (top.end..top.end, format!("{entry}\n")),
         (None, false) => (top.end..top.end, format!("\n{entry}")),
-    }
+    };
+    (range, Text::Inline(text))
 }
