@@ -77,7 +77,29 @@ fn convert_spec_with(
     let value = to_value(spec)?;
     let original = convert::unwrap(&value).map_err(problems)?;
     let plan = convert::wrap(&original, options, annotation).map_err(problems)?;
-    from_value(convert::apply_json(&value, &plan))
+    let converted = from_value(convert::apply_json(&value, &plan))?;
+    if options.install == convert::Install::ImageVolume && !has_image_volume(&converted) {
+        return Err(ConvertError::Invalid(vec![Problem {
+            field: "volumes".into(),
+            message: "install: imageVolume needs `image` volumes, which the Kubernetes version \
+                      chosen for k8s-openapi does not have (they came in 1.31); choose a newer \
+                      one or install: initContainer"
+                .into(),
+        }]));
+    }
+    Ok(converted)
+}
+
+/// Whether the typed spec kept the injected `image` volume (k8s-openapi drops the field in
+/// Kubernetes versions that do not know it).
+fn has_image_volume(spec: &PodSpec) -> bool {
+    to_value(spec).is_ok_and(|v| {
+        v["volumes"].as_array().is_some_and(|all| {
+            all.iter().any(|vol| {
+                vol["name"] == crate::protocol::BIN_VOLUME && vol["image"]["reference"].is_string()
+            })
+        })
+    })
 }
 
 /// The object's `kueueleuleu.io/steps` annotation, read as the CLI reads it.
@@ -220,6 +242,22 @@ mod tests {
             convert_pod_spec(&converted, &Options::default()).unwrap(),
             converted
         );
+        assert_eq!(revert_pod_spec(&converted).unwrap(), spec);
+    }
+
+    #[test]
+    fn typed_image_volume_mode_keeps_the_image_volume_and_reverts() {
+        let spec = PodSpec {
+            containers: vec![step("a", &["echo", "a"])],
+            ..PodSpec::default()
+        };
+        let options = Options {
+            install: convert::Install::ImageVolume,
+            ..Options::default()
+        };
+        let converted = convert_pod_spec(&spec, &options).unwrap();
+        assert!(converted.init_containers.is_none());
+        assert!(has_image_volume(&converted));
         assert_eq!(revert_pod_spec(&converted).unwrap(), spec);
     }
 

@@ -8,7 +8,7 @@
 //!   read when present; the `PARAM_*` variables only without it.
 //! - `spec.source.plugin.env` entries arrive as `ARGOCD_ENV_<name>` (the name as written).
 //!
-//! Keys: `selectAll` (`"true"`/`"false"`), `image`, `commands` (a map parameter `image ->
+//! Keys: `selectAll` (`"true"`/`"false"`), `image`, `install`, `commands` (a map parameter `image ->
 //! JSON array`, or one JSON object string). Everything is pure: the environment goes in, a
 //! function config `serde_json::Value` comes out (`Null` when nothing is set, which means
 //! the defaults), and every refusal names the variable it came from.
@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
-/// The three config keys the plugin accepts, as the function config spells them.
-const KEYS: [&str; 3] = ["selectAll", "image", "commands"];
+/// The config keys the plugin accepts, as the function config spells them.
+const KEYS: [&str; 4] = ["selectAll", "image", "install", "commands"];
 
 /// Why the environment could not be turned into a function config. Each variant names the
 /// variable, so the message Argo CD shows points at the Application field to fix.
@@ -33,7 +33,7 @@ pub enum EnvConfigError {
     ParametersJson { var: String, reason: String },
     #[error(
         "{var}: unknown plugin parameter {name:?}; the kueueleuleu plugin takes selectAll, \
-         image and commands"
+         image, install and commands"
     )]
     UnknownParameter { var: String, name: String },
     #[error("{var}: {reason}")]
@@ -258,6 +258,9 @@ fn parse_string(key: &str, text: &str, var: &str) -> Result<Value, EnvConfigErro
             }
             Ok(Value::String(image.to_string()))
         }
+        "install" => crate::config::Install::parse(text.trim())
+            .map(|mode| Value::String(mode.as_str().to_string()))
+            .map_err(|e| invalid(var, e)),
         _ => {
             let parsed: Value = serde_json::from_str(text).map_err(|e| {
                 invalid(
@@ -423,5 +426,12 @@ mod tests {
             matches!(e, EnvConfigError::Conflict { key: "image", .. }),
             "{e}"
         );
+        let e = config_from_env(env(&[("PARAM_INSTALL", "imagevolume")])).unwrap_err();
+        assert!(
+            e.to_string().contains("did you mean \"imageVolume\""),
+            "{e}"
+        );
+        let v = config_from_env(env(&[("ARGOCD_ENV_install", "imageVolume")])).unwrap();
+        assert_eq!(v["spec"], json!({"install": "imageVolume"}));
     }
 }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use crate::convert::Install;
+
 /// API group/version of the typed config.
 pub const API_VERSION: &str = "fn.kueueleuleu.io/v1alpha1";
 /// Kind of the typed config.
@@ -25,9 +27,15 @@ pub const DEFAULT_IMAGE: &str = concat!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spec {
-    /// Image holding `kueueleuleu-step`; the init container copies the runner from it.
+    /// Image holding `kueueleuleu-step`; the init container copies the runner from it, or
+    /// (`install: imageVolume`) it is mounted as an `image` volume.
     #[serde(default = "default_image")]
     pub image: String,
+    /// How the runner reaches the Pod: `initContainer` (copied by an init container; any
+    /// Kubernetes) or `imageVolume` (the image mounted as an `image` volume; Kubernetes 1.35+
+    /// and a runtime that implements it with `subPath`: containerd 2.2+, CRI-O 1.33+).
+    #[serde(default)]
+    pub install: Install,
     /// Convert every Pod, Job and CronJob, annotated or not.
     #[serde(default)]
     pub select_all: bool,
@@ -103,6 +111,7 @@ impl Default for Spec {
     fn default() -> Self {
         Spec {
             image: default_image(),
+            install: Install::default(),
             select_all: false,
             commands: BTreeMap::new(),
             steps: StepsMap::new(),
@@ -209,6 +218,9 @@ impl Spec {
             };
             match key.as_str() {
                 "image" => spec.image = text.to_string(),
+                "install" => {
+                    spec.install = Install::parse(text).map_err(|e| invalid(&field, &e))?
+                }
                 "selectAll" => {
                     spec.select_all = match text {
                         "true" => true,
@@ -277,7 +289,14 @@ impl Spec {
 }
 
 /// The keys of `spec` (and of a ConfigMap's `data`).
-const SPEC_KEYS: &[&str] = &["image", "selectAll", "commands", "steps", "probes"];
+const SPEC_KEYS: &[&str] = &[
+    "image",
+    "install",
+    "selectAll",
+    "commands",
+    "steps",
+    "probes",
+];
 
 /// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.
 fn known_keys(map: &Value, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
@@ -305,7 +324,7 @@ fn unknown(field: &str, key: &str, known: &[&str]) -> ConfigError {
 }
 
 /// The known key nearest to a typo (case ignored), when it is near enough to be the intent.
-fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+pub(crate) fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
     let key = key.to_ascii_lowercase();
     known
         .iter()

@@ -88,6 +88,8 @@ pub mod registry;
 pub mod results;
 #[doc(hidden)]
 pub mod source;
+#[doc(hidden)]
+pub mod spill;
 pub mod status;
 #[doc(hidden)]
 #[cfg(target_os = "linux")]

@@ -94,6 +94,26 @@ struct Selection {
     /// Takes the place of a ResourceList's functionConfig.
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// Image holding kueueleuleu-step, in place of the config's `image` (default: the
+    /// release image of this version).
+    #[arg(long, value_name = "IMAGE", global = true, value_parser = image_reference)]
+    image: Option<String>,
+    /// How the runner reaches the Pod, in place of the config's `install`: initContainer
+    /// (copied by an init container, the default) or imageVolume (the image mounted as an
+    /// `image` volume; Kubernetes 1.35+, containerd 2.2+ or CRI-O 1.33+ on the nodes).
+    #[arg(long, value_name = "MODE", global = true, value_parser = install_mode)]
+    install: Option<kueueleuleu::config::Install>,
+}
+
+fn image_reference(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() || text.contains(char::is_whitespace) {
+        return Err(format!("{text:?} is not one image reference"));
+    }
+    Ok(text.to_string())
+}
+
+fn install_mode(text: &str) -> Result<kueueleuleu::config::Install, String> {
+    kueueleuleu::config::Install::parse(text)
 }
 
 fn main() -> ExitCode {
@@ -167,6 +187,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Convert(io)) => (Operation::Convert, io.files, io.recursive),
         Some(Command::Revert(io)) => (Operation::Revert, io.files, io.recursive),
         Some(Command::Resolve(args)) => {
+            anyhow::ensure!(
+                select.image.is_none() && select.install.is_none(),
+                "--image and --install set how converted Pods get the runner; resolve only \
+                 reads entrypoints (give them to convert, or write them in the --config file)"
+            );
             return kueueleuleu::registry::run(args, select.config.as_deref(), select.all);
         }
         Some(Command::Status(args)) => return kueueleuleu::status::cli::run(args),
@@ -187,6 +212,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let overrides = Overrides {
         config,
         select_all: select.all,
+        image: select.image,
+        install: select.install,
     };
     let gathered = input::gather(&files, recursive)?;
     for dir in &gathered.skipped_dirs {

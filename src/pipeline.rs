@@ -7,6 +7,7 @@ use crate::convert::Severity;
 use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report};
 use crate::results;
 use crate::source::{self, Input, InputError, Located};
+use crate::spill::{Text, Texts};
 use crate::yaml::{tree, value::Resolver};
 use serde_json::Value;
 
@@ -17,6 +18,10 @@ pub struct Overrides {
     pub config: Option<Value>,
     /// `--all`.
     pub select_all: bool,
+    /// `--image`: replaces the config's `image`.
+    pub image: Option<String>,
+    /// `--install`: replaces the config's `install`.
+    pub install: Option<crate::config::Install>,
 }
 
 /// A run that could not produce output at all: nothing must be written to stdout.
@@ -38,6 +43,8 @@ pub struct Output<'a> {
     input: &'a str,
     /// Replacements in the input, in order and not overlapping.
     edits: Vec<Edit>,
+    /// Where the replacement texts are kept (memory, then a temporary file).
+    texts: Texts,
     /// Everything worth telling, errors first in a ResourceList.
     pub reports: Vec<Report>,
     /// Whether any error was reported (exit status 1).
@@ -65,7 +72,7 @@ impl Output<'_> {
         let mut at = 0;
         for (range, new_text) in &self.edits {
             w.write_all(&self.input.as_bytes()[at..range.start])?;
-            w.write_all(new_text.as_bytes())?;
+            self.texts.write(new_text, w)?;
             at = range.end;
         }
         w.write_all(&self.input.as_bytes()[at..])
@@ -74,7 +81,9 @@ impl Output<'_> {
     /// Whether the output ends a line (so the next document can follow directly).
     pub fn ends_with_newline(&self) -> bool {
         match self.edits.last() {
-            Some((range, new_text)) if range.end == self.input.len() => new_text.ends_with('\n'),
+            Some((range, new_text)) if range.end == self.input.len() => {
+                Texts::ends_with_newline(new_text)
+            }
             _ => self.input.ends_with('\n'),
         }
     }
@@ -112,6 +121,7 @@ fn run_text<'a>(
             Ok(Output {
                 input: text,
                 edits: ordered(done.edits),
+                texts: done.texts,
                 reports: done.reports,
                 failed,
                 resource_list: false,
@@ -137,7 +147,7 @@ fn run_text<'a>(
                     ..Processed::default()
                 },
             };
-            let (mut edits, mut reports) = (done.edits, done.reports);
+            let (mut edits, mut reports, texts) = (done.edits, done.reports, done.texts);
             if op == Operation::Convert && done.selected == 0 && done.workloads > 0 {
                 reports.push(nothing_selected(done.workloads));
             }
@@ -149,6 +159,7 @@ fn run_text<'a>(
             Ok(Output {
                 input: text,
                 edits: ordered(edits),
+                texts,
                 reports,
                 failed,
                 resource_list: true,
@@ -159,7 +170,7 @@ fn run_text<'a>(
     }
 }
 
-type Edit = (std::ops::Range<usize>, String);
+type Edit = (std::ops::Range<usize>, Text);
 
 /// What the ResourceList's `functionConfig` means.
 fn function_config_value(text: &str, range: std::ops::Range<usize>) -> Result<Value, RunError> {
@@ -180,6 +191,12 @@ fn config_for(
 ) -> Result<Config, ConfigError> {
     let mut config = Config::from_function_config(overrides.config.as_ref().or(function_config))?;
     config.select_all |= overrides.select_all;
+    if let Some(image) = &overrides.image {
+        config.image = image.clone();
+    }
+    if let Some(install) = overrides.install {
+        config.install = install;
+    }
     Ok(config)
 }
 
@@ -196,6 +213,7 @@ fn config_report(e: &ConfigError) -> Report {
 #[derive(Default)]
 struct Processed {
     edits: Vec<Edit>,
+    texts: Texts,
     reports: Vec<Report>,
     workloads: usize,
     selected: usize,
@@ -230,11 +248,13 @@ fn process_all(
         done.selected += usize::from(outcome.touched);
         done.reports.extend(outcome.reports);
         if let Some(new_text) = outcome.text {
-            done.edits.push((obj.range.clone(), new_text));
+            let stored = done.texts.store(new_text);
+            done.edits.push((obj.range.clone(), stored));
         }
     }
     if done.reports.iter().any(|r| r.severity == Severity::Error) {
         done.edits.clear();
+        done.texts = Texts::default();
     }
     done
 }
@@ -263,12 +283,13 @@ fn results_edit(
     } else {
         results::block_entry(reports)
     };
-    match (results_entry, flow) {
+    let (range, text) = match (results_entry, flow) {
         (Some(r), false) if ends_line => (r, format!("{entry}\n")),
         (Some(r), _) => (r, entry),
         // `top` ends at the closing brace of the flow mapping.
         (None, true) => (top.end - 1..top.end - 1, format!(", {entry}")),
         (None, false) if ends_line => (top.end..top.end, format!("{entry}\n")),
         (None, false) => (top.end..top.end, format!("\n{entry}")),
-    }
+    };
+    (range, Text::Inline(text))
 }

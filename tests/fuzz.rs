@@ -369,6 +369,7 @@ proptest! {
         let overrides = Overrides {
             config: with_config.then(|| corpus_config().clone()),
             select_all,
+            ..Overrides::default()
         };
         check(&input, op, &overrides)?;
         // One case in fifty also goes through the real binary (aborts, exit codes).

@@ -74,6 +74,7 @@ fn config() -> Overrides {
                             "spec": {"commands": {"mapped:1": ["/entrypoint", "on"]}}}),
         ),
         select_all: false,
+        ..Overrides::default()
     }
 }
 

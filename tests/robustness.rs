@@ -91,7 +91,10 @@ proptest! {
             input.extend_from_slice(&original[pos..]);
         }
         let op = if revert { Operation::Revert } else { Operation::Convert };
-        let overrides = Overrides { config: None, select_all: true };
+        let overrides = Overrides {
+            select_all: true,
+            ..Overrides::default()
+        };
         if let Ok(out) = run(&input, op, &overrides) {
             // Where a second, independent reader (libyaml) takes the input, both readers must
             // take the output too and count the same objects. (Input only saphyr accepts, such

@@ -7,12 +7,14 @@
 //! what it already holds, and the editor changes nothing: the normal form kpt needs.
 
 mod apply;
+pub mod install;
 mod notes;
 #[cfg(test)]
 mod tests;
 mod unwrap;
 
 pub use apply::apply_json;
+pub use install::Install;
 pub use unwrap::unwrap;
 
 use notes::{check_probes, describe_order};
@@ -137,7 +139,12 @@ pub fn is_injected_init(item: &Value) -> bool {
 
 /// Whether a volume or volume mount is one the conversion injects.
 pub fn is_injected_volume(item: &Value) -> bool {
-    name_of(item).is_some_and(|n| n == protocol::BIN_VOLUME || is_run_volume_name(n))
+    name_of(item).is_some_and(|n| {
+        n == protocol::BIN_VOLUME
+            || n == install::DEFAULTED_RESTART_VOLUME
+            || n == install::LITERALS_VOLUME
+            || is_run_volume_name(n)
+    })
 }
 
 fn is_run_volume_name(name: &str) -> bool {
@@ -284,7 +291,7 @@ pub fn wrap(
             argv,
         };
         let mut mount_tail = vec![
-            json!({"name": protocol::BIN_VOLUME, "mountPath": protocol::BIN_DIR, "readOnly": true}),
+            install::bin_mount(config.install),
             json!({"name": protocol::run_volume(i), "mountPath": protocol::run_dir(i)}),
         ];
         for &j in &set.after {
@@ -304,13 +311,13 @@ pub fn wrap(
         field: "containers".into(),
         message: describe_order(&names, &settings),
     });
-    let mut volume_tail = vec![json!({"name": protocol::BIN_VOLUME, "emptyDir": {}})];
+    let mut volume_tail = install::bin_volumes(config.install, &config.image, original);
     volume_tail.extend(
         (0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})),
     );
     Ok(Plan {
         containers,
-        init_tail: vec![init_container(&config.image, original)],
+        init_tail: install::init_tail(config.install, &config.image, original),
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,

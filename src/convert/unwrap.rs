@@ -2,8 +2,8 @@
 //! runner command lines are parsed back, injected items set aside, reserved names refused.
 
 use super::{
-    DEFAULTED_RESTART_ENV, Finding, LITERALS_ENV, Literals, Original, OriginalContainer,
-    installs_the_runner, is_injected_init, is_injected_volume, name_of, runs_the_runner,
+    Finding, LITERALS_ENV, Literals, Original, OriginalContainer, installs_the_runner,
+    is_injected_init, is_injected_volume, name_of, runs_the_runner,
 };
 use crate::protocol::{self, StepArgs};
 use serde_json::Value;
@@ -45,10 +45,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             None
         }
     };
-    let defaulted_restart = init
-        .iter()
-        .filter(|c| is_injected_init(c))
-        .any(|c| has_env(c, DEFAULTED_RESTART_ENV));
+    let defaulted_restart = super::install::defaulted_restart(init, volumes);
 
     check_reserved_names(containers, init, volumes, was_converted, &mut errors);
     let mut seen = HashSet::new();
@@ -86,7 +83,9 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
         was_converted,
         init_resources: init_resources(&containers[0]),
         literals: if was_converted {
-            recorded_literals(init)
+            let mut literals = recorded_literals(init);
+            literals.extend(super::install::recorded_literals(volumes));
+            literals
         } else {
             explicit_literals(spec, containers)
         },
@@ -143,13 +142,6 @@ fn explicit_literals(spec: &Value, containers: &[Value]) -> Literals {
         note(key.into(), spec.get(key), true);
     }
     out
-}
-
-fn has_env(container: &Value, name: &str) -> bool {
-    container
-        .get("env")
-        .and_then(Value::as_array)
-        .is_some_and(|env| env.iter().any(|e| name_of(e) == Some(name)))
 }
 
 fn check_reserved_names(

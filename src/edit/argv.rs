@@ -140,7 +140,19 @@ impl Editor<'_> {
             if parts.is_empty() {
                 return Ok(" []".into());
             }
-            return Ok(format!(" [{lead}{}{trail}]", parts.join(&sep)));
+            let mut out = format!(" [{lead}{}", parts[0]);
+            for (k, part) in parts.iter().enumerate().skip(1) {
+                // Items that were neighbours in a flow list keep what stood between them:
+                // a comment, a line break.
+                match self.between_neighbours(&items[k - 1], &items[k]) {
+                    Some(between) => out.push_str(between),
+                    None => out.push_str(&sep),
+                }
+                out.push_str(part);
+            }
+            out.push_str(&trail);
+            out.push(']');
+            return Ok(out);
         }
         let col = match like.filter(|n| !n.is_flow()) {
             Some(n) => dash_column(self.text, n),
@@ -183,6 +195,31 @@ impl Editor<'_> {
         Ok(out)
     }
 
+    /// The text between two reused items that stood next to each other in the same flow
+    /// list, when it is a plain separator (one comma, with spaces, line breaks or a comment).
+    fn between_neighbours(&self, a: &Item<'_>, b: &Item<'_>) -> Option<&str> {
+        let (Item::Reused(a, fa), Item::Reused(b, fb)) = (a, b) else {
+            return None;
+        };
+        let split = |f: &str| {
+            let (list, index) = f.rsplit_once('[')?;
+            Some((
+                list.to_string(),
+                index.trim_end_matches(']').parse::<usize>().ok()?,
+            ))
+        };
+        let ((la, ia), (lb, ib)) = (split(fa)?, split(fb)?);
+        if la != lb || ia + 1 != ib || a.end > b.start {
+            return None;
+        }
+        let between = self.text.get(a.end..b.start)?;
+        let code: String = between
+            .lines()
+            .map(|line| line.split_once('#').map_or(line, |(code, _)| code))
+            .collect();
+        (code.trim() == ",").then_some(between)
+    }
+
     pub(super) fn note_all(&mut self, items: &[Item<'_>]) {
         for item in items {
             if let Item::Reused(node, field) = item
@@ -215,8 +252,9 @@ impl Editor<'_> {
                 let raw = &self.text[node.start..node.end];
                 let single_line = !raw.contains('\n');
                 let ok = match &node.body {
+                    // A plain scalar may span lines too, for the same reason.
                     Body::Scalar(s, Style::Plain) => {
-                        single_line
+                        (single_line || !raw.contains(": "))
                             && yaml11_reading(s).is_none()
                             && !raw.contains([',', '[', ']', '{', '}'])
                             && !raw.contains(" #")

@@ -22,7 +22,20 @@ impl Editor<'_> {
             (Some((k, v)), Some(value)) => {
                 let colon = colon_after(self.text, k).ok_or_else(|| shape(key, "a `key:`"))?;
                 let end = self.value_end(k, v);
-                self.edits.push((colon + 1..end, value));
+                // A comment after `key:` whose value starts on a later line stays on the key's
+                // line when the new value starts on a later line too.
+                let key_line_end = line_end(self.text, colon);
+                let start = if value.starts_with('\n')
+                    && key_line_end < v.start
+                    && self.text[colon + 1..key_line_end]
+                        .trim_start()
+                        .starts_with('#')
+                {
+                    key_line_end
+                } else {
+                    colon + 1
+                };
+                self.edits.push((start..end, value));
                 Ok(())
             }
             (Some((k, v)), None) => self.remove(map, k, v),
