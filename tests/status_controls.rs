@@ -167,7 +167,7 @@ fn status_from_cluster(logs: bool) -> String {
     let kubectl = dir.join("kubectl");
     let log_case = if logs {
         format!(
-            "*\"logs held -c test --tail=5\"*) cat {}/steps-debug-held.log ;;",
+            "*\"logs held -c test --tail=20\"*) cat {}/steps-debug-held.log ;;",
             data.display()
         )
     } else {
@@ -192,7 +192,7 @@ fn status_from_cluster(logs: bool) -> String {
     );
     let calls = std::fs::read_to_string(dir.join("calls")).unwrap();
     assert!(
-        calls.contains("--namespace r12-scratch logs held -c test --tail=5"),
+        calls.contains("--namespace r12-scratch logs held -c test --tail=20"),
         "{calls}"
     );
     assert!(

@@ -168,7 +168,7 @@ fn render(args: &Args, objects: Objects, kubectl: Option<&Kubectl>) -> Result<(S
                 pod.metadata.namespace.as_deref(),
                 pod.metadata.name.as_deref(),
             );
-            let tail = |c: &str| k.log_tail(ns, name?, c, super::held::NOTICE_LINES);
+            let tail = |c: &str| k.log_tail(ns, name?, c, super::held::TAIL_LINES);
             super::held::mark_held(&mut steps, &tail);
         }
         pods.push(PodSteps { pod, steps });

@@ -1,6 +1,6 @@
 //! Telling a step held for debugging from a running command. The Pod object cannot: both
 //! are a running container without a termination message. The step's log can: a held
-//! runner's last lines are its notice ([`HELD_NOTICE`] and four indented instructions). So
+//! runner's last line there is its notice ([`HELD_NOTICE`], then four instructions). So
 //! when `status` fetches from the cluster it reads the last lines of the log of each running
 //! step that may be held (`debug: onFailure`), and shows `held` with the command to go on. A
 //! log it cannot read (no RBAC for `pods/log`, a file as input) changes nothing.
@@ -11,21 +11,26 @@ use crate::protocol::HELD_NOTICE;
 
 /// The `debug` of a step whose log shows it held right now.
 pub(crate) const HELD: &str = "held";
-/// Log lines the notice takes: the summary and four instructions.
-pub(crate) const NOTICE_LINES: usize = 5;
+/// Log lines read: the notice takes five, and the command's last lines may come after it
+/// (the runtime reads stdout and stderr separately, so their order in the log is loose).
+pub(crate) const TAIL_LINES: usize = 20;
+/// How the runner's own lines begin.
+const RUNNER_PREFIX: &str = "kueueleuleu-step: ";
 
-/// The `go on` instruction when the log's last lines are the hold notice (nothing has run
-/// since: after `debug retry` the command's own output follows it).
+/// The `go on` instruction when the runner's last line in the log is the hold notice. A
+/// hold that ended (`debug retry` runs the command again) is followed by the runner's
+/// `hold ended` line; the command's own lines around the notice do not matter.
 pub(crate) fn hold_in_log(tail: &str) -> Option<String> {
     let lines: Vec<&str> = tail.lines().collect();
-    let notice = lines.get(lines.len().checked_sub(NOTICE_LINES)?..)?;
-    let indented = notice[1..].iter().all(|l| l.starts_with("  "));
-    (notice[0].ends_with(HELD_NOTICE) && indented).then(|| {
-        let go_on = notice.iter().find(|l| l.trim_start().starts_with("go on:"));
-        go_on.map_or(String::new(), |l| {
-            l.trim_start()["go on:".len()..].trim().to_string()
-        })
-    })
+    let last = lines.iter().rposition(|l| l.starts_with(RUNNER_PREFIX))?;
+    if !lines[last].ends_with(HELD_NOTICE) {
+        return None;
+    }
+    let go_on = lines[last..]
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("go on:"))
+        .map_or(String::new(), |cmd| cmd.trim().to_string());
+    Some(go_on)
 }
 
 /// Marks the running steps that may be held and whose log shows the hold; `tail`
@@ -61,8 +66,11 @@ mod tests {
             go_on.ends_with("kueueleuleu-step debug continue"),
             "{go_on}"
         );
-        // Output after the notice (a `debug retry` ran the command again): not held.
-        assert_eq!(hold_in_log(&format!("{LOG}retrying the tests\n")), None);
+        // The command's lines may land after the notice (stdout and stderr are read apart).
+        assert!(hold_in_log(&format!("{LOG}late output\n")).is_some());
+        // A hold that ended (`debug retry` runs the command again) is not held any more.
+        let retried = format!("{LOG}kueueleuleu-step: test: hold ended: retry\nretrying\n");
+        assert_eq!(hold_in_log(&retried), None);
         assert_eq!(hold_in_log("just output\n"), None);
         assert_eq!(hold_in_log(""), None);
     }

@@ -64,8 +64,9 @@
 //! debugging ended. A step held for debugging *right now* is a running container with no
 //! termination message yet, which the Pod object cannot tell from a running command: from a
 //! Pod alone it shows as `Running` with `debug: onFailure`. When `status` fetches from the
-//! cluster it also reads the last lines of such a step's log, and a hold notice there makes
-//! it `debug: held` with reason `HeldForDebugging` and the command to go on.
+//! cluster it also reads the last lines of such a step's log: the hold notice as the
+//! runner's last line there makes it `debug: held`, reason `HeldForDebugging`, with the
+//! command to go on.
 
 #[doc(hidden)]
 pub mod cli;

@@ -73,7 +73,12 @@ impl<W: Waiter, E: Executor, R: Recorder, C: Clock, P: Pauser> Step<W, E, R, C, 
                     if attempts == 1 { "" } else { "s" },
                     crate::protocol::HELD_NOTICE
                 );
-                match self.pauser.hold(&summary, signals) {
+                let held = self.pauser.hold(&summary, signals);
+                if let Ok(end) = &held {
+                    // Ends the notice in the log: `status` reads it to tell a hold is over.
+                    self.say(&format!("hold ended: {}", end.as_str()));
+                }
+                match held {
                     Ok(HoldEnd::Retry) => {
                         last_hold = Some(HoldEnd::Retry.as_str());
                         continue;
