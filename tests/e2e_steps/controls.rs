@@ -274,7 +274,10 @@ fn a_held_step_goes_on_with_debug_continue() {
     assert_eq!(run.container("deploy").stdout(), "deploy ran\n");
     assert!(!marker.exists(), "the marker outlived the hold");
     let logs = run.container("test").logs();
-    assert!(logs.contains("kueueleuleu-step: test: hold ended: continue\n"), "{logs}");
+    assert!(
+        logs.contains("kueueleuleu-step: test: hold ended: continue\n"),
+        "{logs}"
+    );
     let st = statuses(&y, &run);
     let t = step(&st, "test");
     assert_eq!((t.continued, t.debug.as_deref()), (true, Some("continue")));
