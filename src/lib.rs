@@ -65,6 +65,8 @@ pub use api::{
 #[doc(hidden)]
 pub mod argocd;
 #[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
 pub mod config;
 #[doc(hidden)]
 pub mod convert;
