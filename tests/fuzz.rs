@@ -13,6 +13,8 @@
 //! `tests/fuzz.proptest-regressions`, which later runs replay first.
 
 mod fuzz_mutate;
+#[path = "support/run.rs"]
+mod support_run;
 
 use fuzz_mutate::{apply, mutation};
 use kueueleuleu::convert::Severity;
@@ -22,9 +24,7 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde::Deserialize;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -125,23 +125,10 @@ fn values(text: &str) -> Option<Vec<Value>> {
 /// output that differs from the library's (`None`: the library refused the input, so
 /// nothing may reach stdout).
 fn binary(input: &[u8], args: &[&str], library: Option<&str>) -> Result<(), String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kueueleuleu starts");
-    let mut pipe = child.stdin.take().unwrap();
-    let owned = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&owned);
-    });
-    let out = child.wait_with_output().expect("kueueleuleu runs");
-    writer.join().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = support_run::kueueleuleu(args, input);
+    let stderr = &out.stderr;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    match out.status.code() {
+    match out.code {
         Some(0 | 1) if !stderr.contains("panicked") => {}
         code => return Err(format!("binary crashed (exit {code:?}):\n{stderr}")),
     }
