@@ -137,29 +137,6 @@ fn kpt_cmd(kpt: &Path, tmp: &TempDir) -> Command {
     cmd
 }
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let git = tool("git").expect("git checked by the caller");
-    run(
-        Command::new(git)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args([
-                "-c",
-                "user.name=e2e",
-                "-c",
-                "user.email=e2e@example.invalid",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "core.autocrlf=false",
-            ])
-            .args(args),
-        None,
-    )
-    .success(&format!("git {}", args.join(" ")))
-}
-
 /// `kpt fn render` twice on `examples/kpt/config-path` in a git repository: the first
 /// render converts the Job and the CronJob and `git diff` shows only the fields the
 /// conversion owns; the second render changes nothing.
