@@ -12,10 +12,13 @@
 //! printed).
 
 mod corpus_check;
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/run.rs"]
 mod support_run;
 
 use corpus_check::{WORKLOADS, chunks, kind, objects, same_meaning, value, yaml11_traps};
+use manifests::normal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use support_run::kueueleuleu;
@@ -147,16 +150,6 @@ fn check_converted(
 /// What the objects of a stream mean to Kubernetes: a key set to `null` or `[]` is the same as
 /// no key (byte-exactness, counted separately, tells them apart).
 fn meaning(text: &str) -> Vec<Vec<Value>> {
-    fn normal(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                map.retain(|_, v| !v.is_null() && v != &Value::Array(vec![]));
-                map.values_mut().for_each(normal);
-            }
-            Value::Array(items) => items.iter_mut().for_each(normal),
-            _ => {}
-        }
-    }
     chunks(text)
         .iter()
         .map(|c| {

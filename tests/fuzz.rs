@@ -13,6 +13,8 @@
 //! `tests/fuzz.proptest-regressions`, which later runs replay first.
 
 mod fuzz_mutate;
+#[path = "support/manifests.rs"]
+mod manifests;
 #[path = "support/run.rs"]
 mod support_run;
 
@@ -20,6 +22,7 @@ use fuzz_mutate::{apply, mutation};
 use kueueleuleu::convert::Severity;
 use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{Overrides, run};
+use manifests::{count_objects, normal};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde::Deserialize;
@@ -72,37 +75,6 @@ fn corpus_config() -> &'static Value {
         let text = std::fs::read_to_string(path).unwrap();
         Value::deserialize(serde_yaml::Deserializer::from_str(&text)).unwrap()
     })
-}
-
-/// Objects as an independent reader (libyaml's port) counts them; `None` if it refuses the
-/// text.
-fn count_objects(text: &[u8]) -> Option<usize> {
-    let text = std::str::from_utf8(text).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut n = 0;
-    for de in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(de).ok()?;
-        n += match v.get("kind").and_then(Value::as_str) {
-            Some("ResourceList" | "List") => {
-                v.get("items").and_then(Value::as_array).map_or(0, Vec::len)
-            }
-            _ => usize::from(!v.is_null()),
-        };
-    }
-    Some(n)
-}
-
-/// Drops keys set to `null` or `[]`: Kubernetes reads them as unset. (Revert losing them is
-/// a known byte-exactness bug with its own fixture, `explicit-nulls-and-empty-lists`.)
-fn normal(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null() && v != &Value::Array(vec![]));
-            map.values_mut().for_each(normal);
-        }
-        Value::Array(items) => items.iter_mut().for_each(normal),
-        _ => {}
-    }
 }
 
 /// Objects of a text as values (results left out), for comparing reverts.

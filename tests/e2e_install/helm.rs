@@ -3,21 +3,10 @@
 
 use super::*;
 
-/// Helm with its home directories inside the temporary directory and the binary under
-/// test on `PATH` (where the plugin's `command: kueueleuleu` finds it).
-fn helm(helm: &Path, tmp: &TempDir) -> Command {
-    let mut cmd = Command::new(helm);
-    cmd.env("HELM_CACHE_HOME", tmp.join("helm/cache"))
-        .env("HELM_CONFIG_HOME", tmp.join("helm/config"))
-        .env("HELM_DATA_HOME", tmp.join("helm/data"))
-        .env_remove("HELM_PLUGINS")
-        .env("PATH", path_with(&tmp.bin_dir()));
-    cmd
-}
-
 fn helm4(tmp: &TempDir) -> Option<PathBuf> {
     let helm4 = tool("helm4")?;
-    let version = run(helm(&helm4, tmp).args(["version", "--short"]), None).success("version");
+    let version =
+        run(helm_command(&helm4, tmp).args(["version", "--short"]), None).success("version");
     assert!(version.stdout.starts_with("v4."), "{}", version.stdout);
     Some(helm4)
 }
@@ -38,7 +27,7 @@ fn broken_chart(tmp: &TempDir) -> PathBuf {
 
 fn template(helm_bin: &Path, tmp: &TempDir, chart: &Path, post_renderer: &str) -> Output {
     run(
-        helm(helm_bin, tmp)
+        helm_command(helm_bin, tmp)
             .args(["template", "demo"])
             .arg(chart)
             .args(["--post-renderer", post_renderer]),
@@ -74,7 +63,9 @@ fn helm4_plugin_installs_from_the_release_tarball() {
     );
 
     let refused = run(
-        helm(&helm4, &tmp).args(["plugin", "install"]).arg(&tarball),
+        helm_command(&helm4, &tmp)
+            .args(["plugin", "install"])
+            .arg(&tarball),
         None,
     );
     assert_ne!(refused.code, 0);
@@ -85,14 +76,15 @@ fn helm4_plugin_installs_from_the_release_tarball() {
     );
 
     run(
-        helm(&helm4, &tmp)
+        helm_command(&helm4, &tmp)
             .args(["plugin", "install"])
             .arg(&tarball)
             .arg("--verify=false"),
         None,
     )
     .success("helm plugin install TARBALL --verify=false");
-    let list = run(helm(&helm4, &tmp).args(["plugin", "list"]), None).success("plugin list");
+    let list =
+        run(helm_command(&helm4, &tmp).args(["plugin", "list"]), None).success("plugin list");
     assert!(
         list.stdout
             .lines()
@@ -123,7 +115,9 @@ fn helm4_plugin_failure_shows_the_reason() {
         None,
     );
     let installed = run(
-        helm(&helm4, &tmp).args(["plugin", "install"]).arg(&plugin),
+        helm_command(&helm4, &tmp)
+            .args(["plugin", "install"])
+            .arg(&plugin),
         None,
     )
     .success("helm plugin install DIR");

@@ -388,3 +388,15 @@ pub fn git(dir: &Path, args: &[&str]) -> Output {
     )
     .success(&format!("git {}", args.join(" ")))
 }
+
+/// Helm with its home directories inside the temporary directory and the binary under
+/// test on `PATH` (where a post-renderer or the plugin's `command: kueueleuleu` finds it).
+pub fn helm_command(helm: &Path, tmp: &TempDir) -> Command {
+    let mut cmd = Command::new(helm);
+    cmd.env("HELM_CACHE_HOME", tmp.join("helm/cache"))
+        .env("HELM_CONFIG_HOME", tmp.join("helm/config"))
+        .env("HELM_DATA_HOME", tmp.join("helm/data"))
+        .env_remove("HELM_PLUGINS")
+        .env("PATH", path_with(&tmp.bin_dir()));
+    cmd
+}
