@@ -47,9 +47,16 @@ impl Env {
         Env {
             stderr_tty: std::io::stderr().is_terminal(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            dumb_term: std::env::var_os("TERM").is_some_and(|t| t == "dumb"),
+            dumb_term: std::env::var_os("TERM").is_some_and(|t| t == "dumb") || old_console(),
         }
     }
+}
+
+/// A Windows console that may not understand escape codes: neither Windows Terminal
+/// (`WT_SESSION`) nor a terminal that names itself (`TERM`, as in MSYS2 or Cygwin). Such a
+/// console is treated like `TERM=dumb`.
+fn old_console() -> bool {
+    cfg!(windows) && std::env::var_os("WT_SESSION").is_none() && std::env::var_os("TERM").is_none()
 }
 
 /// How messages are written for the whole run.
