@@ -7,8 +7,10 @@
 
 use crate::config::Spec;
 use crate::convert::{self, Finding, Severity};
+use crate::step_settings::{STEPS_ANNOTATION, StepsMap, parse_annotation};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
 
 /// Settings of a conversion: the runner image, commands for containers that set none, and
@@ -61,11 +63,38 @@ fn from_value(value: Value) -> Result<PodSpec, ConvertError> {
 }
 
 /// The sequential form of a pod spec. Converting a converted spec gives it back unchanged.
+/// Step settings come from `options.steps` only (a pod spec has no annotations; the
+/// object-level functions also read `kueueleuleu.io/steps`).
 pub fn convert_pod_spec(spec: &PodSpec, options: &Options) -> Result<PodSpec, ConvertError> {
+    convert_spec_with(spec, options, &StepsMap::new())
+}
+
+fn convert_spec_with(
+    spec: &PodSpec,
+    options: &Options,
+    annotation: &StepsMap,
+) -> Result<PodSpec, ConvertError> {
     let value = to_value(spec)?;
     let original = convert::unwrap(&value).map_err(problems)?;
-    let plan = convert::wrap(&original, options).map_err(problems)?;
+    let plan = convert::wrap(&original, options, annotation).map_err(problems)?;
     from_value(convert::apply_json(&value, &plan))
+}
+
+/// The object's `kueueleuleu.io/steps` annotation, read as the CLI reads it.
+fn steps_annotation(meta: &ObjectMeta) -> Result<StepsMap, ConvertError> {
+    match meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(STEPS_ANNOTATION))
+    {
+        None => Ok(StepsMap::new()),
+        Some(text) => parse_annotation(text).map_err(|message| {
+            ConvertError::Invalid(vec![Problem {
+                field: format!("metadata.annotations.{STEPS_ANNOTATION}"),
+                message,
+            }])
+        }),
+    }
 }
 
 /// The pod spec as it was before conversion (a spec not in sequential form comes back as is).
@@ -120,17 +149,22 @@ const CRON_JOB: &[&str] = &["spec", "jobTemplate", "spec", "template", "spec"];
 
 /// A Pod whose containers run one after the other.
 pub fn convert_pod(pod: &Pod, options: &Options) -> Result<Pod, ConvertError> {
-    with_spec(pod, POD, |s| convert_pod_spec(s, options))
+    let steps = steps_annotation(&pod.metadata)?;
+    with_spec(pod, POD, |s| convert_spec_with(s, options, &steps))
 }
 
 /// A Job whose Pod's containers run one after the other.
 pub fn convert_job(job: &Job, options: &Options) -> Result<Job, ConvertError> {
-    with_spec(job, JOB, |s| convert_pod_spec(s, options))
+    let steps = steps_annotation(&job.metadata)?;
+    with_spec(job, JOB, |s| convert_spec_with(s, options, &steps))
 }
 
 /// A CronJob whose Jobs' containers run one after the other.
 pub fn convert_cron_job(cron_job: &CronJob, options: &Options) -> Result<CronJob, ConvertError> {
-    with_spec(cron_job, CRON_JOB, |s| convert_pod_spec(s, options))
+    let steps = steps_annotation(&cron_job.metadata)?;
+    with_spec(cron_job, CRON_JOB, |s| {
+        convert_spec_with(s, options, &steps)
+    })
 }
 
 /// The Pod as it was before [`convert_pod`].

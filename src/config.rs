@@ -4,6 +4,7 @@
 //! `configMap:` and `-- key=value` produce one). Unknown keys are rejected: a typo in a
 //! config must never be silently ignored.
 
+use crate::step_settings::{StepsMap, parse_annotation};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,6 +36,26 @@ pub struct Spec {
     /// are not in the manifest. `kueueleuleu resolve` fills this from the registry.
     #[serde(default)]
     pub commands: BTreeMap<String, ImageCommand>,
+    /// Per-step controls keyed by container name, for every converted object that has
+    /// such a container; an object's `kueueleuleu.io/steps` annotation wins key by key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub steps: StepsMap,
+    /// What to do with liveness, readiness and startup probes on steps, which fire while a
+    /// step waits for its turn (a liveness probe can kill it).
+    #[serde(default)]
+    pub probes: ProbePolicy,
+}
+
+/// The `probes` setting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ProbePolicy {
+    /// A probe on a step is an error naming the container and the probe.
+    #[default]
+    Error,
+    /// Probes stay as written, with a warning: the user accepts that they fire while the
+    /// step waits.
+    Keep,
 }
 
 /// What an image runs when a container does not say: its ENTRYPOINT and CMD. Written either
@@ -84,6 +105,8 @@ impl Default for Spec {
             image: default_image(),
             select_all: false,
             commands: BTreeMap::new(),
+            steps: StepsMap::new(),
+            probes: ProbePolicy::default(),
         }
     }
 }
@@ -205,6 +228,16 @@ impl Spec {
                         )
                     })?;
                 }
+                "steps" => {
+                    spec.steps = parse_annotation(text).map_err(|e| invalid(&field, &e))?;
+                }
+                "probes" => {
+                    spec.probes = match text {
+                        "error" => ProbePolicy::Error,
+                        "keep" => ProbePolicy::Keep,
+                        _ => return Err(invalid(&field, "must be \"error\" or \"keep\"")),
+                    }
+                }
                 other => return Err(unknown(&field, other, SPEC_KEYS)),
             }
         }
@@ -224,6 +257,16 @@ impl Spec {
                 ));
             }
         }
+        for (name, step) in &self.steps {
+            if let Some(text) = &step.timeout
+                && crate::protocol::parse_duration(text).is_none()
+            {
+                return Err(invalid(
+                    &format!("{prefix}.steps.{name}.timeout"),
+                    &format!("{text:?} is not a duration; write it like 90s, 10m or 1h30m"),
+                ));
+            }
+        }
         Ok(self)
     }
 
@@ -234,7 +277,7 @@ impl Spec {
 }
 
 /// The keys of `spec` (and of a ConfigMap's `data`).
-const SPEC_KEYS: &[&str] = &["image", "selectAll", "commands"];
+const SPEC_KEYS: &[&str] = &["image", "selectAll", "commands", "steps", "probes"];
 
 /// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.
 fn known_keys(map: &Value, prefix: &str, known: &[&str]) -> Result<(), ConfigError> {
@@ -303,89 +346,5 @@ pub fn json_schema() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn absent_config_means_defaults() {
-        assert_eq!(Spec::from_function_config(None).unwrap(), Spec::default());
-        assert_eq!(
-            Spec::from_function_config(Some(&Value::Null)).unwrap(),
-            Spec::default()
-        );
-    }
-
-    #[test]
-    fn typed_config_reads_every_key() {
-        let cfg = json!({"apiVersion": API_VERSION, "kind": KIND,
-            "metadata": {"name": "x", "annotations": {"config.kubernetes.io/function": "exec: {}"}},
-            "spec": {"image": "img:1", "selectAll": true, "commands": {"nginx:1.27": ["nginx"]}}});
-        let spec = Spec::from_function_config(Some(&cfg)).unwrap();
-        assert_eq!(spec.image, "img:1");
-        assert!(spec.select_all);
-        assert_eq!(
-            spec.command_for("nginx:1.27").unwrap().entrypoint,
-            ["nginx"]
-        );
-    }
-
-    #[test]
-    fn config_map_strings_are_parsed() {
-        let cfg = json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "data": {"selectAll": "true", "commands": "{\"a:1\": [\"run\", \"x\"]}"}});
-        let spec = Spec::from_function_config(Some(&cfg)).unwrap();
-        assert!(spec.select_all);
-        assert_eq!(spec.image, DEFAULT_IMAGE);
-        assert_eq!(spec.command_for("a:1").unwrap().entrypoint, ["run", "x"]);
-        let full = json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "data": {"commands": "{\"py:3\": {\"entrypoint\": [], \"cmd\": [\"python3\"]}}"}});
-        let spec = Spec::from_function_config(Some(&full)).unwrap();
-        assert_eq!(spec.command_for("py:3").unwrap().cmd, ["python3"]);
-    }
-
-    #[test]
-    fn unknown_and_mistyped_keys_are_errors() {
-        let typo = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"selectall": true}});
-        let err = Spec::from_function_config(Some(&typo))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("selectall"), "{err}");
-        let typed = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"selectAll": "yes"}});
-        assert!(Spec::from_function_config(Some(&typed)).is_err());
-        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAl": "true"}});
-        let err = Spec::from_function_config(Some(&cm))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("data.selectAl") && err.contains("did you mean \"selectAll\""),
-            "{err}"
-        );
-        let outside = json!({"apiVersion": API_VERSION, "kind": KIND, "spce": {}});
-        let err = Spec::from_function_config(Some(&outside))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("\"spce\"") && err.contains("did you mean \"spec\""),
-            "{err}"
-        );
-        let typo = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"imgae": "x"}});
-        let err = Spec::from_function_config(Some(&typo))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("spec.imgae") && err.contains("\"image\""),
-            "{err}"
-        );
-        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectAll": "yes"}});
-        assert!(Spec::from_function_config(Some(&cm)).is_err());
-        let other = json!({"apiVersion": "v1", "kind": "Secret"});
-        assert!(matches!(
-            Spec::from_function_config(Some(&other)),
-            Err(ConfigError::UnsupportedKind { .. })
-        ));
-        let empty_cmd =
-            json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"commands": {"a": []}}});
-        assert!(Spec::from_function_config(Some(&empty_cmd)).is_err());
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

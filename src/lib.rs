@@ -185,6 +185,7 @@ pub mod status;
 #[doc(hidden)]
 #[cfg(target_os = "linux")]
 pub mod step;
+pub mod step_settings;
 #[doc(hidden)]
 pub mod text;
 #[doc(hidden)]

@@ -12,11 +12,57 @@ pub fn line_start(text: &str, offset: usize) -> usize {
     text[..offset].rfind('\n').map_or(0, |nl| nl + 1)
 }
 
-/// Offset of the `\n` ending the line holding `offset` (the text's end on the last line).
+/// Offset of the line break ending the line holding `offset` (its `\r` in a `\r\n` pair; the
+/// text's end on the last line).
 pub fn line_end(text: &str, offset: usize) -> usize {
-    text[offset..]
-        .find('\n')
-        .map_or(text.len(), |nl| offset + nl)
+    text[offset..].find('\n').map_or(text.len(), |nl| {
+        let at = offset + nl;
+        if at > offset && text.as_bytes()[at - 1] == b'\r' {
+            at - 1
+        } else {
+            at
+        }
+    })
+}
+
+/// Offset just past the line break at `line_end` (as returned by [`line_end`]).
+pub fn after_break(text: &str, line_end: usize) -> usize {
+    let rest = &text.as_bytes()[line_end..];
+    line_end
+        + if rest.starts_with(b"\r\n") {
+            2
+        } else {
+            usize::from(!rest.is_empty())
+        }
+}
+
+/// Offset of the line break that ends the line before the one starting at `line_start`.
+pub fn break_before(text: &str, line_start: usize) -> usize {
+    if line_start >= 2 && &text.as_bytes()[line_start - 2..line_start] == b"\r\n" {
+        line_start - 2
+    } else {
+        line_start.saturating_sub(1)
+    }
+}
+
+/// Whether the text ends its lines with `\r\n`, so that lines written into it must too.
+pub fn uses_crlf(text: &str) -> bool {
+    text.find('\n')
+        .is_some_and(|nl| nl > 0 && text.as_bytes()[nl - 1] == b'\r')
+}
+
+/// `inserted` with every bare `\n` written as `\r\n`.
+pub fn to_crlf(inserted: &str) -> String {
+    let mut out = String::with_capacity(inserted.len() + inserted.len() / 16);
+    let mut prev = '\0';
+    for c in inserted.chars() {
+        if c == '\n' && prev != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
 }
 
 /// 1-based line number of `offset`.
@@ -59,5 +105,18 @@ mod tests {
         assert_eq!(column("ab\ncd", 4), 1);
         assert_eq!(line_end("ab\ncd", 1), 2);
         assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+
+    #[test]
+    fn crlf_line_breaks() {
+        let t = "ab\r\ncd\r\n";
+        assert_eq!(line_end(t, 0), 2);
+        assert_eq!(after_break(t, 2), 4);
+        assert_eq!(break_before(t, 4), 2);
+        assert_eq!(line_end(t, 2), 2);
+        assert!(uses_crlf(t) && !uses_crlf("a\nb\r\n"));
+        assert_eq!(to_crlf("x\ny\r\nz\n"), "x\r\ny\r\nz\r\n");
+        assert_eq!(after_break("ab\ncd", 2), 3);
+        assert_eq!(after_break("ab", 2), 2);
     }
 }

@@ -1,6 +1,7 @@
 //! A plan applied to a pod spec held as JSON: what the text editor's output must mean, and
 //! the typed library's conversion.
 
+use super::Literals;
 use super::{Plan, is_injected_init, is_injected_volume};
 use serde_json::Value;
 
@@ -15,6 +16,11 @@ pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
             with_tail(c, "volumeMounts", is_injected_volume, &want.mount_tail);
         }
     }
+    let out = apply_lists_and_policy(out, plan);
+    with_literals(out, &plan.literals)
+}
+
+fn apply_lists_and_policy(mut out: Value, plan: &Plan) -> Value {
     with_tail(
         &mut out,
         "initContainers",
@@ -28,6 +34,37 @@ pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
         plan.restart_policy.clone().map(Value::from),
     );
     out
+}
+
+/// Puts back the explicit nulls and empty lists the plan records, where the key is absent.
+fn with_literals(mut out: Value, literals: &Literals) -> Value {
+    for (path, text) in literals {
+        let (owner, key) = match path.rsplit_once('.') {
+            Some((container, key)) => (container_of(&mut out, container), key),
+            None => (Some(&mut out), path.as_str()),
+        };
+        let value = if text.trim_start().starts_with('[') {
+            Value::Array(vec![])
+        } else {
+            Value::Null
+        };
+        if let Some(map) = owner.and_then(Value::as_object_mut)
+            && !map.contains_key(key)
+        {
+            map.insert(key.to_string(), value);
+        }
+    }
+    out
+}
+
+/// The container at `containers[i]`.
+fn container_of<'v>(spec: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+    let index: usize = path
+        .strip_prefix("containers[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()?;
+    spec.get_mut("containers")?.get_mut(index)
 }
 
 fn set_or_remove(target: &mut Value, key: &str, value: Option<Value>) {

@@ -7,6 +7,7 @@
 //! what it already holds, and the editor changes nothing: the normal form kpt needs.
 
 mod apply;
+mod notes;
 #[cfg(test)]
 mod tests;
 mod unwrap;
@@ -14,13 +15,25 @@ mod unwrap;
 pub use apply::apply_json;
 pub use unwrap::unwrap;
 
+use notes::{check_probes, describe_order};
+
 use crate::config::Spec as Config;
 use crate::protocol::{self, StepArgs};
+use crate::step_settings::{self, StepsMap};
 use serde_json::{Value, json};
 
 /// Environment variable on the init container recording that `restartPolicy` was unset
 /// before conversion, so that revert can unset it again.
 pub const DEFAULTED_RESTART_ENV: &str = "KUEUELEULEU_DEFAULTED_RESTART_POLICY";
+
+/// Environment variable on the init container recording owned keys the user wrote with an
+/// explicit null or empty list (`args: null`, `volumeMounts: []`), as a JSON object from
+/// field path to the value's text, so that revert writes them back instead of dropping them.
+pub const LITERALS_ENV: &str = "KUEUELEULEU_ORIGINAL_LITERALS";
+
+/// Owned keys written as an explicit null or empty list: field path below the pod spec
+/// (`containers[0].args`, `volumes`, `restartPolicy`) to the value's text as written.
+pub type Literals = std::collections::BTreeMap<String, String>;
 
 /// A problem or note about one pod spec. `field` is relative to the pod spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +80,10 @@ pub struct OriginalContainer {
     pub args: Option<Vec<String>>,
     /// A non-default `terminationMessagePath`, which the runner must write to instead.
     pub termination_path: Option<String>,
+    /// The probes it declares (`livenessProbe`, ...), which fire while the step waits.
+    pub probes: Vec<&'static str>,
+    /// It has a `postStart` hook, which runs before the step's turn.
+    pub post_start: bool,
 }
 
 /// A pod spec's user-owned state that the conversion depends on.
@@ -80,6 +97,8 @@ pub struct Original {
     pub was_converted: bool,
     /// What the injected init container declares under `resources` (see `unwrap`).
     pub init_resources: Option<Value>,
+    /// Owned keys written as an explicit null or empty list, which revert writes back.
+    pub literals: Literals,
 }
 
 /// What one container's owned fields must hold.
@@ -107,6 +126,8 @@ pub struct Plan {
     pub restart_policy: Option<String>,
     /// Info results to report when the plan is applied.
     pub notes: Vec<Finding>,
+    /// Keys the plan removes that are written back with this text instead (revert only).
+    pub literals: Literals,
 }
 
 /// Whether an init container is the injected one.
@@ -142,10 +163,36 @@ fn runs_the_runner(container: &Value) -> bool {
         Some(cmd) if cmd.len() == 1 && cmd[0].as_str() == Some(protocol::RUNNER_PATH))
 }
 
-/// Plans the sequential form of a pod spec read by [`unwrap`].
-pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> {
+/// Plans the sequential form of a pod spec read by [`unwrap`]. `annotation` holds the
+/// object's own step settings (`kueueleuleu.io/steps`), which win over the config's.
+pub fn wrap(
+    original: &Original,
+    config: &Config,
+    annotation: &StepsMap,
+) -> Result<Plan, Vec<Finding>> {
     let mut errors = Vec::new();
     let mut notes = Vec::new();
+    let names: Vec<&str> = original
+        .containers
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    let settings = match step_settings::resolve(&names, &config.steps, annotation) {
+        Ok(settings) => settings,
+        Err(problems) => {
+            return Err(problems
+                .into_iter()
+                .map(|p| {
+                    let field = match names.iter().position(|n| *n == p.step) {
+                        Some(i) => format!("containers[{i}]"),
+                        None => "containers".into(),
+                    };
+                    Finding::error(field, p.message)
+                })
+                .collect());
+        }
+    };
+    check_probes(original, config.probes, &mut errors, &mut notes);
     let restart_policy = match original.restart_policy.as_deref() {
         None => {
             notes.push(Finding {
@@ -218,15 +265,16 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
         let command_len = program.len();
         let mut argv = program;
         argv.extend(c.args.iter().flatten().cloned());
+        let set = &settings[i];
         let step = StepArgs {
             name: c.name.clone(),
             run_dir: protocol::run_dir(i),
-            wait_for: if i == 0 {
-                vec![]
-            } else {
-                vec![protocol::run_dir(i - 1)]
-            },
+            wait_for: set.after.iter().map(|&j| protocol::run_dir(j)).collect(),
             on_failure,
+            timeout: set.timeout,
+            on_error: set.on_error,
+            retries: set.retries,
+            debug_on_failure: set.debug_on_failure,
             // The kubelet expands `$(VAR)` and `$$` in every arg, ours included; the path is
             // not expanded where the user wrote it, so it must reach the runner literally.
             termination_path: c.termination_path.as_ref().map(|p| p.replace('$', "$$")),
@@ -234,14 +282,13 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
             default_command,
             empty_args: c.args.as_ref().is_some_and(Vec::is_empty),
             argv,
-            ..StepArgs::default()
         };
         let mut mount_tail = vec![
             json!({"name": protocol::BIN_VOLUME, "mountPath": protocol::BIN_DIR, "readOnly": true}),
             json!({"name": protocol::run_volume(i), "mountPath": protocol::run_dir(i)}),
         ];
-        if i > 0 {
-            mount_tail.push(json!({"name": protocol::run_volume(i - 1), "mountPath": protocol::run_dir(i - 1), "readOnly": true}));
+        for &j in &set.after {
+            mount_tail.push(json!({"name": protocol::run_volume(j), "mountPath": protocol::run_dir(j), "readOnly": true}));
         }
         containers.push(ContainerPlan {
             command: Some(vec![protocol::RUNNER_PATH.to_string()]),
@@ -252,19 +299,10 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
     if !errors.is_empty() {
         return Err(errors);
     }
-    let names: Vec<&str> = original
-        .containers
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
     notes.push(Finding {
         severity: Severity::Info,
         field: "containers".into(),
-        message: format!(
-            "runs {} step(s) in sequence: {}",
-            names.len(),
-            names.join(" -> ")
-        ),
+        message: describe_order(&names, &settings),
     });
     let mut volume_tail = vec![json!({"name": protocol::BIN_VOLUME, "emptyDir": {}})];
     volume_tail.extend(
@@ -272,30 +310,35 @@ pub fn wrap(original: &Original, config: &Config) -> Result<Plan, Vec<Finding>> 
     );
     Ok(Plan {
         containers,
-        init_tail: vec![init_container(
-            &config.image,
-            original.restart_policy.is_none(),
-            original.init_resources.as_ref(),
-        )],
+        init_tail: vec![init_container(&config.image, original)],
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,
+        literals: Literals::new(),
     })
 }
 
 /// The init container that installs the runner: restricted PodSecurity, and the first
 /// step's resources so that quotas, LimitRanges and the QoS class see nothing new.
-fn init_container(image: &str, defaulted_restart: bool, resources: Option<&Value>) -> Value {
+fn init_container(image: &str, original: &Original) -> Value {
     let mut init = json!({
         "name": protocol::INIT_CONTAINER,
         "image": image,
         "command": [protocol::IMAGE_RUNNER_PATH, "install", protocol::RUNNER_PATH],
         "workingDir": "/",
     });
-    if defaulted_restart {
-        init["env"] = json!([{"name": DEFAULTED_RESTART_ENV, "value": "true"}]);
+    let mut env = Vec::new();
+    if original.restart_policy.is_none() {
+        env.push(json!({"name": DEFAULTED_RESTART_ENV, "value": "true"}));
     }
-    if let Some(resources) = resources {
+    if !original.literals.is_empty() {
+        let record = serde_json::to_string(&original.literals).expect("strings serialize");
+        env.push(json!({"name": LITERALS_ENV, "value": record}));
+    }
+    if !env.is_empty() {
+        init["env"] = Value::Array(env);
+    }
+    if let Some(resources) = &original.init_resources {
         init["resources"] = resources.clone();
     }
     init["securityContext"] = json!({
@@ -326,5 +369,6 @@ pub fn revert(original: &Original) -> Plan {
         volume_tail: vec![],
         restart_policy: original.restart_policy.clone(),
         notes: vec![],
+        literals: original.literals.clone(),
     }
 }

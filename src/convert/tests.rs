@@ -21,7 +21,7 @@ fn wrap_then_unwrap_gives_back_the_original() {
         ..Config::default()
     };
     let original = unwrap(&input).unwrap();
-    let converted = apply_json(&input, &wrap(&original, &config).unwrap());
+    let converted = apply_json(&input, &wrap(&original, &config, &StepsMap::new()).unwrap());
     let again = unwrap(&converted).unwrap();
     assert!(again.was_converted);
     assert_eq!(again.containers, original.containers);
@@ -36,7 +36,12 @@ fn wrap_then_unwrap_gives_back_the_original() {
 fn runner_flags_survive_kubelet_expansion() {
     let input = spec(json!([{"name": "a", "image": "x", "command": ["true"],
                              "terminationMessagePath": "/logs/$(POD)/$$msg"}]));
-    let plan = wrap(&unwrap(&input).unwrap(), &Config::default()).unwrap();
+    let plan = wrap(
+        &unwrap(&input).unwrap(),
+        &Config::default(),
+        &StepsMap::new(),
+    )
+    .unwrap();
     let args = plan.containers[0].args.clone().unwrap();
     let at = args.iter().position(|a| a == "--termination-path").unwrap();
     assert_eq!(args[at + 1], "/logs/$$(POD)/$$$$msg");
@@ -46,10 +51,20 @@ fn runner_flags_survive_kubelet_expansion() {
 fn always_and_missing_command_are_errors_naming_the_field() {
     let always =
         json!({"restartPolicy": "Always", "containers": [{"name": "a", "command": ["true"]}]});
-    let errors = wrap(&unwrap(&always).unwrap(), &Config::default()).unwrap_err();
+    let errors = wrap(
+        &unwrap(&always).unwrap(),
+        &Config::default(),
+        &StepsMap::new(),
+    )
+    .unwrap_err();
     assert_eq!(errors[0].field, "restartPolicy");
     let bare = spec(json!([{"name": "web", "image": "nginx:1.27"}]));
-    let errors = wrap(&unwrap(&bare).unwrap(), &Config::default()).unwrap_err();
+    let errors = wrap(
+        &unwrap(&bare).unwrap(),
+        &Config::default(),
+        &StepsMap::new(),
+    )
+    .unwrap_err();
     assert_eq!(errors[0].field, "containers[0].command");
     assert!(
         errors[0].message.contains("\"nginx:1.27\""),
@@ -85,7 +100,7 @@ fn entrypoint_and_cmd_follow_kubernetes_rules() {
     };
     let argv = |container: Value| {
         let input = spec(json!([container]));
-        let plan = wrap(&unwrap(&input).unwrap(), &config).unwrap();
+        let plan = wrap(&unwrap(&input).unwrap(), &config, &StepsMap::new()).unwrap();
         let converted = apply_json(&input, &plan);
         assert_eq!(
             apply_json(&converted, &revert(&unwrap(&converted).unwrap())),

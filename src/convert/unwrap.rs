@@ -2,8 +2,8 @@
 //! runner command lines are parsed back, injected items set aside, reserved names refused.
 
 use super::{
-    DEFAULTED_RESTART_ENV, Finding, Original, OriginalContainer, installs_the_runner,
-    is_injected_init, is_injected_volume, name_of, runs_the_runner,
+    DEFAULTED_RESTART_ENV, Finding, LITERALS_ENV, Literals, Original, OriginalContainer,
+    installs_the_runner, is_injected_init, is_injected_volume, name_of, runs_the_runner,
 };
 use crate::protocol::{self, StepArgs};
 use serde_json::Value;
@@ -85,6 +85,11 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
         },
         was_converted,
         init_resources: init_resources(&containers[0]),
+        literals: if was_converted {
+            recorded_literals(init)
+        } else {
+            explicit_literals(spec, containers)
+        },
     })
 }
 
@@ -97,6 +102,47 @@ fn list<'a>(spec: &'a Value, key: &str, errors: &mut Vec<Finding>) -> &'a [Value
             &[]
         }
     }
+}
+
+/// The literals a conversion recorded on its init container.
+fn recorded_literals(init: &[Value]) -> Literals {
+    init.iter()
+        .filter(|c| is_injected_init(c))
+        .filter_map(|c| c.get("env").and_then(Value::as_array))
+        .flatten()
+        .filter(|e| name_of(e) == Some(LITERALS_ENV))
+        .filter_map(|e| e.get("value").and_then(Value::as_str))
+        .find_map(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
+}
+
+/// Owned keys of an unconverted spec that hold an explicit null or empty list, as `null` or
+/// `[]` (the object layer, which has the text, refines them to exactly what was written).
+fn explicit_literals(spec: &Value, containers: &[Value]) -> Literals {
+    let mut out = Literals::new();
+    // `command: []` and `args: []` are read back from the runner's own flags already.
+    let mut note = |path: String, value: Option<&Value>, lists: bool| match value {
+        Some(Value::Null) => {
+            out.insert(path, "null".into());
+        }
+        Some(Value::Array(items)) if lists && items.is_empty() => {
+            out.insert(path, "[]".into());
+        }
+        _ => {}
+    };
+    for (i, c) in containers.iter().enumerate() {
+        for key in ["command", "args", "volumeMounts"] {
+            note(
+                format!("containers[{i}].{key}"),
+                c.get(key),
+                key == "volumeMounts",
+            );
+        }
+    }
+    for key in ["initContainers", "volumes", "restartPolicy"] {
+        note(key.into(), spec.get(key), true);
+    }
+    out
 }
 
 fn has_env(container: &Value, name: &str) -> bool {
@@ -232,6 +278,13 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
         .and_then(Value::as_str)
         .filter(|p| *p != protocol::DEFAULT_TERMINATION_PATH)
         .map(str::to_string);
+    let probes = ["livenessProbe", "readinessProbe", "startupProbe"]
+        .into_iter()
+        .filter(|p| c.get(*p).is_some_and(|v| !v.is_null()))
+        .collect();
+    let post_start = c
+        .pointer("/lifecycle/postStart")
+        .is_some_and(|v| !v.is_null());
     let command = strings(c.get("command"), &format!("{at}.command"))?;
     let args = strings(c.get("args"), &format!("{at}.args"))?;
     if !runs_the_runner(c) {
@@ -241,6 +294,8 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
             command,
             args,
             termination_path,
+            probes,
+            post_start,
         });
     }
     let step = StepArgs::parse(args.as_deref().unwrap_or_default()).map_err(|e| {
@@ -260,5 +315,7 @@ fn read_container(c: &Value, at: &str, name: &str) -> Result<OriginalContainer, 
         command: (!step.default_command).then(|| cmd.to_vec()),
         args: (!rest.is_empty() || step.empty_args).then(|| rest.to_vec()),
         termination_path,
+        probes,
+        post_start,
     })
 }

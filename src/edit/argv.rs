@@ -28,8 +28,8 @@ impl Editor<'_> {
             })
         };
         let (have_cmd, have_args) = (strings("command"), strings("args"));
-        let cmd_node = node.get("command").filter(|n| !n.is_empty_null());
-        let args_node = node.get("args").filter(|n| !n.is_empty_null());
+        let cmd_node = node.get("command").filter(|n| !n.is_null());
+        let args_node = node.get("args").filter(|n| !n.is_null());
         let plain_words = [cmd_node, args_node]
             .into_iter()
             .flatten()
@@ -37,10 +37,14 @@ impl Editor<'_> {
             .any(
                 |n| matches!(&n.body, Body::Scalar(s, Style::Plain) if yaml11_reading(s).is_some()),
             );
+        let (cmd_literal, args_literal) = (
+            self.literal(&format!("containers[{index}].command")),
+            self.literal(&format!("containers[{index}].args")),
+        );
         let same = have_cmd == want.command
             && have_args == want.args
-            && node.get("command").is_some() == want.command.is_some()
-            && node.get("args").is_some() == want.args.is_some();
+            && node.get("command").is_some() == (want.command.is_some() || cmd_literal.is_some())
+            && node.get("args").is_some() == (want.args.is_some() || args_literal.is_some());
         if same && !plain_words {
             return Ok(());
         }
@@ -96,8 +100,18 @@ impl Editor<'_> {
             .as_ref()
             .map(|_| self.list(node, args_style, cmd_style, args_items))
             .transpose()?;
-        self.set(node, "command", cmd_text, &["image", "name"])?;
-        self.set(node, "args", args_text, &["command", "image", "name"])
+        self.set(
+            node,
+            "command",
+            cmd_text.or(cmd_literal),
+            &["image", "name"],
+        )?;
+        self.set(
+            node,
+            "args",
+            args_text.or(args_literal),
+            &["command", "image", "name"],
+        )
     }
 
     /// The text after `key:` for a list of items, in the style of `like` (or block style).

@@ -2,7 +2,7 @@
 //! flow style, without touching the text around them.
 
 use super::{EditError, Editor, shape};
-use crate::text::{column, line_end, line_start};
+use crate::text::{after_break, break_before, column, line_end, line_start};
 use crate::yaml::tree::{Body, Node, colon_after};
 use serde_json::Value;
 
@@ -22,7 +22,20 @@ impl Editor<'_> {
             (Some((k, v)), Some(value)) => {
                 let colon = colon_after(self.text, k).ok_or_else(|| shape(key, "a `key:`"))?;
                 let end = self.value_end(k, v);
-                self.edits.push((colon + 1..end, value));
+                // A comment after `key:` whose value starts on a later line stays on the key's
+                // line when the new value starts on a later line too.
+                let key_line_end = line_end(self.text, colon);
+                let start = if value.starts_with('\n')
+                    && key_line_end < v.start
+                    && self.text[colon + 1..key_line_end]
+                        .trim_start()
+                        .starts_with('#')
+                {
+                    key_line_end
+                } else {
+                    colon + 1
+                };
+                self.edits.push((start..end, value));
                 Ok(())
             }
             (Some((k, v)), None) => self.remove(map, k, v),
@@ -114,9 +127,9 @@ impl Editor<'_> {
             // last entries of an object leaves no empty line behind.
             let le = line_end(self.text, end);
             let range = if ls > 0 {
-                ls - 1..le
+                break_before(self.text, ls)..le
             } else {
-                0..(le + 1).min(self.text.len())
+                0..after_break(self.text, le)
             };
             self.edits.push((range, String::new()));
             return Ok(());
@@ -146,7 +159,12 @@ impl Editor<'_> {
         if have == want && (want.is_some() || map.get(key).is_none()) {
             return Ok(());
         }
-        let text = want.map(|w| format!(" {}", self.inline(w)));
+        let text = want
+            .map(|w| format!(" {}", self.inline(w)))
+            .or_else(|| self.literal(key));
+        if text.is_none() && map.get(key).is_some_and(Node::is_null) && have.is_none() {
+            return Ok(());
+        }
         self.set(map, key, text, &[])
     }
 

@@ -9,9 +9,9 @@
 mod argv;
 mod keys;
 
-use crate::convert::{ContainerPlan, Plan, is_injected_init, is_injected_volume};
+use crate::convert::{ContainerPlan, Literals, Plan, is_injected_init, is_injected_volume};
 use crate::emit;
-use crate::text::{column, line_end, line_start, splice};
+use crate::text::{after_break, column, line_end, line_start, splice, to_crlf, uses_crlf};
 use crate::yaml::tree::{Body, Node};
 use argv::block_scalar_header;
 use serde_json::Value;
@@ -39,11 +39,11 @@ pub struct Reinterpreted {
 }
 
 /// The new text of the object and the scalars that had to be quoted on the way.
-pub fn apply(
-    text: &str,
+pub fn apply<'t>(
+    text: &'t str,
     spec: &Node,
     current: &Value,
-    plan: &Plan,
+    plan: &'t Plan,
     json: bool,
 ) -> Result<(String, Vec<Reinterpreted>), EditError> {
     let mut e = Editor {
@@ -53,6 +53,7 @@ pub fn apply(
         new_keys: Vec::new(),
         notes: Vec::new(),
         seq_indent: seq_indent(text, spec),
+        literals: &plan.literals,
     };
     let containers = spec
         .get("containers")
@@ -70,14 +71,14 @@ pub fn apply(
     e.tail(
         spec,
         current,
-        "initContainers",
+        ("initContainers", "initContainers"),
         is_injected_init,
         &plan.init_tail,
     )?;
     e.tail(
         spec,
         current,
-        "volumes",
+        ("volumes", "volumes"),
         is_injected_volume,
         &plan.volume_tail,
     )?;
@@ -90,6 +91,11 @@ pub fn apply(
     // to the list before it belong to that list.
     let mut edits = e.edits;
     edits.append(&mut e.new_keys);
+    if uses_crlf(text) {
+        for (_, inserted) in &mut edits {
+            *inserted = to_crlf(inserted);
+        }
+    }
     Ok((splice(text, edits), e.notes))
 }
 
@@ -104,6 +110,8 @@ struct Editor<'t> {
     notes: Vec<Reinterpreted>,
     /// How far this object indents a block list under its key (0 or 2, usually).
     seq_indent: usize,
+    /// Keys written back with these texts where the plan removes them.
+    literals: &'t Literals,
 }
 
 /// A list item to write: the user's own node (its text is reused) or a new string.
@@ -142,19 +150,32 @@ impl<'t> Editor<'t> {
         self.tail(
             node,
             now,
-            "volumeMounts",
+            ("volumeMounts", &format!("containers[{index}].volumeMounts")),
             is_injected_volume,
             &want.mount_tail,
         )
     }
 
+    /// The value text (after `key:`) of an explicit null or empty list the plan writes back
+    /// at `path` instead of removing the key.
+    fn literal(&self, path: &str) -> Option<String> {
+        self.literals.get(path).map(|text| {
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!(" {text}")
+            }
+        })
+    }
+
     /// Makes the list at `key` hold the user's items in their order, then `tail`: injected
-    /// items are removed wherever they are, and the tail appended.
+    /// items are removed wherever they are, and the tail appended. `path` names the list
+    /// below the pod spec, for the literal an emptied list is written back as.
     fn tail(
         &mut self,
         map: &Node,
         now: &Value,
-        key: &str,
+        (key, path): (&str, &str),
         injected: fn(&Value) -> bool,
         tail: &[Value],
     ) -> Result<(), EditError> {
@@ -169,7 +190,7 @@ impl<'t> Editor<'t> {
         if in_order {
             return Ok(());
         }
-        let Some((k, seq)) = map.entry(key).filter(|(_, v)| !v.is_empty_null()) else {
+        let Some((k, seq)) = map.entry(key).filter(|(_, v)| !v.is_null()) else {
             if tail.is_empty() {
                 return Ok(());
             }
@@ -181,7 +202,10 @@ impl<'t> Editor<'t> {
             return Err(shape(key, "a list matching its meaning"));
         }
         if users == 0 && tail.is_empty() {
-            return self.remove(map, k, seq);
+            return match self.literal(path) {
+                Some(text) => self.set(map, key, Some(text), &[]),
+                None => self.remove(map, k, seq),
+            };
         }
         let flow = seq.is_flow();
         if users == 0 {
@@ -221,9 +245,8 @@ impl<'t> Editor<'t> {
                 let to = if i > 0 {
                     line_end(self.text, item.end)
                 } else {
-                    line_end(self.text, item.end) + 1
+                    after_break(self.text, line_end(self.text, item.end))
                 };
-                let to = to.min(self.text.len());
                 self.edits.push((from..to, String::new()));
             }
         }

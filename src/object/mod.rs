@@ -2,6 +2,7 @@
 //! its text. Every edit is checked against the pure conversion before it is accepted, so a
 //! text edit that went wrong surfaces as an error result instead of a wrong manifest.
 
+mod annotations;
 mod read;
 mod shared;
 mod verify;
@@ -10,7 +11,9 @@ use crate::config::Spec as Config;
 use crate::convert::{self, Finding, Plan, Severity};
 use crate::protocol;
 use crate::source::Located;
+use crate::step_settings::{STEPS_ANNOTATION, StepsMap};
 use crate::yaml::scan::{Scalar, Summary};
+use crate::yaml::tree::Node;
 use serde_json::Value;
 
 /// The annotation that opts an object in.
@@ -125,35 +128,6 @@ pub fn pod_spec_path(api_version: &str, kind: &str) -> Option<&'static [&'static
             Some(&["spec", "jobTemplate", "spec", "template", "spec"])
         }
         _ => None,
-    }
-}
-
-/// The selection annotation as the scan or a full read saw it.
-enum Annotation {
-    Absent,
-    True,
-    Other(Value),
-}
-
-fn annotation_of(summary: &Summary<'_>, full: Option<&Value>) -> Annotation {
-    if let Some(value) = full {
-        return match value
-            .pointer("/metadata/annotations")
-            .and_then(|a| a.get(ANNOTATION))
-        {
-            None => Annotation::Absent,
-            Some(Value::String(s)) if s == "true" => Annotation::True,
-            Some(other) => Annotation::Other(other.clone()),
-        };
-    }
-    match &summary.selection {
-        None => Annotation::Absent,
-        Some(Scalar { text, plain }) => match (text.as_ref(), plain) {
-            ("true", false) => Annotation::True,
-            ("true" | "True" | "TRUE", true) => Annotation::Other(Value::Bool(true)),
-            ("false" | "False" | "FALSE", true) => Annotation::Other(Value::Bool(false)),
-            (other, _) => Annotation::Other(Value::String(other.to_string())),
-        },
     }
 }
 
@@ -317,7 +291,24 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
         }
         return outcome;
     };
-    let plan = match plan_for(spec_value, op, config) {
+    let steps = match op {
+        Operation::Convert => steps_annotation(&parsed.value),
+        Operation::Revert => Ok(StepsMap::new()),
+    };
+    let steps = match steps {
+        Ok(steps) => steps,
+        Err(message) => {
+            outcome.reports.push(report(
+                Severity::Error,
+                Some(format!("metadata.annotations.{STEPS_ANNOTATION}")),
+                message,
+            ));
+            return outcome;
+        }
+    };
+    let spec_tree = path.iter().try_fold(&parsed.root, |n, key| n.get(key));
+    let written = spec_tree.map(|node| (parsed.text.as_str(), node));
+    let plan = match plan_for(spec_value, op, config, &steps, written) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {
@@ -369,6 +360,27 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
     outcome
 }
 
+/// Replaces each recorded literal (`null`, `[]`) with the value's text as written (`~`,
+/// `[ ]`, or nothing at all after `args:`), so that revert gives back the same bytes.
+fn exact_literals(text: &str, spec: &Node, literals: &mut convert::Literals) {
+    for (path, literal) in literals.iter_mut() {
+        let node = match path.split_once("].") {
+            Some((container, key)) => container
+                .strip_prefix("containers[")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| spec.get("containers")?.items()?.get(i))
+                .and_then(|c| c.get(key)),
+            None => spec.get(path),
+        };
+        if let Some(n) = node.filter(|n| n.anchor == 0 && n.tag.is_none())
+            && let Some(written) = text.get(n.start..n.end)
+            && !written.contains(['\n', '#'])
+        {
+            *literal = written.to_string();
+        }
+    }
+}
+
 /// Kinds named like the supported ones, whatever their API version.
 fn known_workload_kind(kind: &str) -> bool {
     matches!(kind, "Pod" | "Job" | "CronJob")
@@ -383,11 +395,22 @@ fn join(prefix: &str, field: &str) -> String {
 }
 
 /// The plan for a pod spec, or `None` when the operation leaves it alone.
-fn plan_for(spec: &Value, op: Operation, config: &Config) -> Result<Option<Plan>, Vec<Finding>> {
+fn plan_for(
+    spec: &Value,
+    op: Operation,
+    config: &Config,
+    steps: &StepsMap,
+    written: Option<(&str, &Node)>,
+) -> Result<Option<Plan>, Vec<Finding>> {
     match op {
         Operation::Convert => {
-            let original = convert::unwrap(spec)?;
-            convert::wrap(&original, config).map(Some)
+            let mut original = convert::unwrap(spec)?;
+            if !original.was_converted
+                && let Some((text, node)) = written
+            {
+                exact_literals(text, node, &mut original.literals);
+            }
+            convert::wrap(&original, config, steps).map(Some)
         }
         Operation::Revert => {
             let original = convert::unwrap(spec)?;
@@ -396,6 +419,7 @@ fn plan_for(spec: &Value, op: Operation, config: &Config) -> Result<Option<Plan>
     }
 }
 
+use annotations::{Annotation, annotation_of, steps_annotation};
 use read::{Parsed, loose_identity, parse_object};
 use shared::owned_nodes_safe;
 use verify::edit_text;

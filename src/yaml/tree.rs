@@ -116,6 +116,14 @@ impl Node {
         matches!(&self.body, Body::Scalar(s, Style::Plain) if s.is_empty())
     }
 
+    /// Whether the node reads as null: empty, `null`, `Null`, `NULL` or `~`, unquoted and
+    /// untagged. Such a value stands for an absent list when a list is written in its place.
+    pub fn is_null(&self) -> bool {
+        self.tag.is_none()
+            && matches!(&self.body, Body::Scalar(s, Style::Plain)
+                if matches!(s.as_str(), "" | "null" | "Null" | "NULL" | "~"))
+    }
+
     /// Calls `f` on this node and every node below it, keys included.
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
         f(self);
@@ -216,9 +224,18 @@ impl<'t> Builder<'t> {
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                 };
+                let mut start = start;
                 if matches!(style, Style::Literal | Style::Folded) {
                     let content = self.text[start..end].trim_end();
                     end = start + content.len();
+                    // An empty block scalar's span starts at whatever follows it (the next
+                    // key's indentation, lines below): place it at the end of its header line.
+                    if content.is_empty()
+                        && let Some(header) = self.text[..start].rfind(['|', '>'])
+                    {
+                        start = crate::text::line_end(self.text, header);
+                        end = start;
+                    }
                 }
                 // saphyr reports an absent value as `~`, placed at the colon (or over a
                 // following `---`); make it an empty, zero-width scalar.

@@ -106,13 +106,9 @@ fn quota_and_limit_range_admit_the_converted_pod_whenever_they_admit_the_origina
     );
 }
 
-/// Fails today: the injected init container asks for 50m CPU and 16Mi memory (requests =
-/// limits), below common LimitRange minimums, so a namespace that admits the original Pod
-/// refuses the converted one. Reported to the lead (converter, src/); run it with
-/// `cargo test --test e2e_cluster -- --ignored` once the init container's resources follow
-/// the namespace's rules.
+/// A LimitRange minimum that the steps meet is met by the injected init container too (it
+/// copies the first step's resources; a fixed small request was refused here once).
 #[test]
-#[ignore = "known converter bug: the init container's fixed 50m/16Mi are below LimitRange minimums"]
 fn limit_range_minimums_admit_the_converted_pod_whenever_they_admit_the_original() {
     let ns = namespace!("limit-min");
     ns.apply(
@@ -127,6 +123,40 @@ fn limit_range_minimums_admit_the_converted_pod_whenever_they_admit_the_original
         &[Some(("100m", "32Mi")), Some(("250m", "64Mi"))],
     ];
     assert_eq!(check_admission_implication(&ns, cases), 2);
+}
+
+/// The QoS class the API server gives the converted Pod is the original's: the injected
+/// init container never turns a Guaranteed Pod Burstable or a BestEffort one Burstable.
+#[test]
+fn qos_class_of_the_converted_pod_is_the_originals() {
+    let ns = namespace!("qos");
+    let qos = |objects: &str| -> String {
+        let out = ns.kubectl(
+            &["create", "--dry-run=server", "-o", "json", "-f", "-"],
+            Some(objects),
+        );
+        assert!(out.ok, "dry-run create failed: {}", out.stderr);
+        let pod: Value = serde_json::from_str(&out.stdout).expect("kubectl prints JSON");
+        pod["status"]["qosClass"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    type Case<'a> = (&'a [Option<(&'a str, &'a str)>], &'a str);
+    let cases: &[Case] = &[
+        (&[None, None], "BestEffort"),
+        (&[Some(("100m", "32Mi")), Some(("2", "1Gi"))], "Guaranteed"),
+        (&[Some(("100m", "32Mi")), None], "Burstable"),
+    ];
+    for (i, (steps, class)) in cases.iter().enumerate() {
+        let original = pod(&format!("qos-{i}"), steps);
+        assert_eq!(qos(&original), *class, "case {i}: the original's class");
+        assert_eq!(
+            qos(&convert(&original)),
+            *class,
+            "case {i} {steps:?}: the converted Pod's class differs from the original's"
+        );
+    }
 }
 
 #[test]
