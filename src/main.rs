@@ -43,8 +43,7 @@ struct OutputFlags {
     /// the same.
     #[arg(short, long, global = true)]
     quiet: bool,
-    /// Colour severities on stderr: auto (only on a terminal, and not when NO_COLOR is set
-    /// or TERM=dumb), always, never.
+    /// Colour the severity word of stderr messages.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
 }

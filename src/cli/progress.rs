@@ -37,13 +37,17 @@ pub struct State {
     pub verb: &'static str,
     /// What is counted: `inputs`, `images`.
     pub unit: &'static str,
+    /// Items to go through, and how many are done: the bar's length.
     pub total: usize,
+    /// See `total`.
     pub done: usize,
     /// Bytes to go through, or 0 when the work is not measured in bytes.
     pub bytes_total: u64,
+    /// See `bytes_total`.
     pub bytes_done: u64,
     /// The input or image being worked on.
     pub current: String,
+    /// Time since the work started: shows a single long item still moving.
     pub elapsed: Duration,
 }
 

@@ -11,9 +11,12 @@ use std::sync::{Mutex, OnceLock};
 /// command-line flag wins over `NO_COLOR`, as no-color.org asks).
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ColorChoice {
+    /// Colour a terminal, unless NO_COLOR is set or TERM=dumb.
     #[default]
     Auto,
+    /// Colour even a pipe or a file (for a pager that shows colour).
     Always,
+    /// No colour at all.
     Never,
 }
 
