@@ -2,7 +2,8 @@
 //! the same parameters as `PARAM_*` variables, and the plugin env as `ARGOCD_ENV_*`.
 
 use super::KEYS;
-use super::names::{edit_distance, key_named, normalize};
+use super::names::{key_named, normalize};
+use crate::config::distance as edit_distance;
 use super::values::{commands_from_map, invalid, kind_of, parse_string};
 use super::{EnvConfigError, Found};
 use serde_json::Value;
