@@ -66,6 +66,8 @@ fi
 
 step "cargo test"
 cargo test --all-targets
+# --all-targets leaves the doctests out: the crate docs' examples are the library's contract.
+cargo test --doc
 
 step "portable converter: cargo check for Windows and macOS (the step runner is Linux only)"
 # Check only: no linker or SDK for these targets is needed.

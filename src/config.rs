@@ -275,7 +275,7 @@ impl Spec {
             {
                 return Err(invalid(
                     &format!("{prefix}.steps.{name}.timeout"),
-                    &format!("{text:?} is not a duration; write it like 90s, 10m or 1h30m"),
+                    &format!("{text:?} is not a positive duration; write it like 90s, 10m or 1h30m"),
                 ));
             }
         }
@@ -334,8 +334,8 @@ pub(crate) fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
         .map(|(_, k)| k)
 }
 
-/// Levenshtein distance.
-fn distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for "did you mean" suggestions.
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

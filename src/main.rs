@@ -2,6 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use kueueleuleu::cli::progress::Progress;
+use kueueleuleu::cli::report::{self, ColorChoice, Mode};
 use kueueleuleu::convert::Severity;
 use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{self, Overrides};
@@ -29,6 +31,21 @@ struct Cli {
     select: Selection,
     #[command(flatten)]
     plugin: PluginMode,
+    #[command(flatten)]
+    output: OutputFlags,
+}
+
+/// How messages on stderr look; see src/cli/report.rs.
+#[derive(Args, Debug, Clone, Default)]
+struct OutputFlags {
+    /// Print only warnings and errors on stderr: hides info messages (such as "nothing was
+    /// selected" and resolve's summary) and the progress line. Exit status and stdout are
+    /// the same.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Colour the severity word of stderr messages.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -120,12 +137,28 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(kueueleuleu::status::cli::plugin_argv(std::env::args_os()));
     let helm_plugin = cli.plugin.helm_plugin;
     if helm_plugin {
-        *SAID.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+        report::keep_lines();
     }
+    // Orchestrators run us without a subcommand (kpt, kustomize, Helm's post-renderer) or
+    // with a plugin flag (Helm 4, Argo CD): they capture stderr, a person reads the rest.
+    let mode = match cli.command {
+        Some(Command::Convert(_) | Command::Revert(_) | Command::Resolve(_))
+            if !helm_plugin && cli.plugin.config_from_env.is_none() =>
+        {
+            Mode::Interactive
+        }
+        _ => Mode::Orchestrated,
+    };
+    report::init(report::decide(
+        cli.output.color,
+        cli.output.quiet,
+        mode,
+        &report::Env::current(),
+    ));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            say(&format!("kueueleuleu: error: {e:#}"));
+            say(Severity::Error, &format!("kueueleuleu: error: {e:#}"));
             if helm_plugin {
                 return helm_failure();
             }
@@ -134,24 +167,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Lines written to stderr, kept only in Helm plugin mode (see [`helm_failure`]).
-static SAID: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
-
-/// Writes a line to stderr. A failed write (a closed or full stderr) must never abort the
-/// run or change its result: stdout is what matters.
-fn say(line: &str) {
-    if let Some(said) = SAID.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        said.push(line.to_string());
-    }
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{line}");
-}
+use report::say;
 
 /// Helm 4 plugin mode, failed run: the messages as one YAML string on stdout, exit 0 (Helm
 /// then fails, quoting them). If stdout cannot take it, exit 1 is all that is left.
 fn helm_failure() -> ExitCode {
-    let said = SAID.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let doc = kueueleuleu::helm::failure_document(&said.unwrap_or_default());
+    let doc = kueueleuleu::helm::failure_document(&report::take_kept());
     let mut out = std::io::stdout().lock();
     match out.write_all(doc.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -217,13 +238,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     let gathered = input::gather(&files, recursive)?;
     for dir in &gathered.skipped_dirs {
-        say(&format!(
-            "kueueleuleu: warning: {dir}: subdirectory not read (it holds manifests); add -R to read it"
-        ));
+        say(
+            Severity::Warning,
+            &format!(
+                "kueueleuleu: warning: {dir}: subdirectory not read (it holds manifests); add -R to read it"
+            ),
+        );
     }
     let named = gathered.sources.len() > 1 || gathered.sources.iter().any(|s| s.name != "-");
     let mut outputs = Vec::with_capacity(gathered.sources.len());
+    let bytes = gathered.sources.iter().map(|s| s.bytes.len() as u64).sum();
+    let progress = Progress::start("converting", "inputs", gathered.sources.len(), bytes);
     for source in &gathered.sources {
+        progress.working_on(&source.name);
         let output = pipeline::run(&source.bytes, op, &overrides).map_err(|e| {
             if named {
                 anyhow::anyhow!("{}: {e}", source.name)
@@ -231,8 +258,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::anyhow!("{e}")
             }
         })?;
+        progress.advance(source.bytes.len() as u64);
         outputs.push(output);
     }
+    drop(progress);
     let failed = outputs.iter().any(|o| o.failed);
     let (mut workloads, mut selected) = (0, 0);
     for (source, output) in gathered.sources.iter().zip(&outputs) {
@@ -242,13 +271,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         for report in &output.reports {
             // kpt shows results itself; kustomize, Helm and Argo CD only show stderr.
             if report.severity > Severity::Info || !output.resource_list {
-                say(&results::line(report, name));
+                say(report.severity, &results::line(report, name));
             }
         }
     }
     let stream = outputs.iter().all(|o| !o.resource_list);
     if op == Operation::Convert && stream && selected == 0 && workloads > 0 {
-        say(&results::line(&pipeline::nothing_selected(workloads), None));
+        say(
+            Severity::Info,
+            &results::line(&pipeline::nothing_selected(workloads), None),
+        );
     }
     // All or nothing across inputs too: when any object failed, every input is written back
     // as it came (a ResourceList's own output carries the error results).

@@ -148,8 +148,8 @@ pub fn resolve(
                     errors.push(err(
                         "timeout",
                         format!(
-                            "timeout {text:?} of step {name:?} is not a duration; write it like \
-                             90s, 10m or 1h30m"
+                            "timeout {text:?} of step {name:?} is not a positive duration; write it \
+                             like 90s, 10m or 1h30m"
                         ),
                     ));
                     None

@@ -12,12 +12,16 @@
 //! printed).
 
 mod corpus_check;
+#[path = "support/manifests.rs"]
+mod manifests;
+#[path = "support/run.rs"]
+mod support_run;
 
 use corpus_check::{WORKLOADS, chunks, kind, objects, same_meaning, value, yaml11_traps};
+use manifests::normal;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use support_run::kueueleuleu;
 
 /// Files the converter must refuse (an error result, every object given back unchanged),
 /// with a word its message must contain.
@@ -42,40 +46,6 @@ const MIN_EXACT: f64 = 0.98;
 const ANNOTATION: &str = "kueueleuleu.io/sequential";
 
 const CONFIG: &str = "kueueleuleu-config.yaml";
-
-struct Run {
-    stdout: Vec<u8>,
-    stderr: String,
-    code: Option<i32>,
-}
-
-impl Run {
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.stdout).expect("stdout is UTF-8")
-    }
-}
-
-fn kueueleuleu(args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kueueleuleu starts");
-    let mut pipe = child.stdin.take().unwrap();
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("kueueleuleu runs");
-    writer.join().unwrap();
-    Run {
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code(),
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -177,16 +147,6 @@ fn check_converted(
 /// What the objects of a stream mean to Kubernetes: a key set to `null` or `[]` is the same as
 /// no key (byte-exactness, counted separately, tells them apart).
 fn meaning(text: &str) -> Vec<Vec<Value>> {
-    fn normal(v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                map.retain(|_, v| !v.is_null() && v != &Value::Array(vec![]));
-                map.values_mut().for_each(normal);
-            }
-            Value::Array(items) => items.iter_mut().for_each(normal),
-            _ => {}
-        }
-    }
     chunks(text)
         .iter()
         .map(|c| {

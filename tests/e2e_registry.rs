@@ -4,8 +4,9 @@
 
 mod registry_support;
 
-use registry_support::{Registry, TempDir, kueueleuleu, stderr};
-use std::path::Path;
+use registry_support::{
+    Registry, TempDir, kueueleuleu, one_pod, read, resolve_args, stderr, write,
+};
 
 const NGINX_EP: &[&str] = &["/docker-entrypoint.sh"];
 const NGINX_CMD: &[&str] = &["nginx", "-g", "daemon off;"];
@@ -67,14 +68,6 @@ fn push_stock(r: &Registry) {
     );
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
-}
-
-fn read(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(dir.join(name)).unwrap()
-}
-
 /// The `commands` lines of a config (comments carry a date and digests).
 fn entries(config: &str) -> Vec<String> {
     config
@@ -94,15 +87,7 @@ fn stock_images_resolve_then_convert_offline() {
     let w = &work.0;
     write(w, "job.yaml", &manifest(&r.host));
     let docker = r.docker_config();
-    let resolve = [
-        "resolve",
-        "-f",
-        "job.yaml",
-        "--config",
-        "fn.yaml",
-        "--insecure-registry",
-        &r.host,
-    ];
+    let resolve = resolve_args("job.yaml", &r.host, &[]);
     let out = kueueleuleu(w, &docker, &resolve);
     assert!(out.status.success(), "resolve failed: {}", stderr(&out));
     let config = read(w, "fn.yaml");
@@ -135,7 +120,15 @@ fn stock_images_resolve_then_convert_offline() {
     // A second resolve reads nothing and changes nothing; --pin on it pins nothing new.
     let out = kueueleuleu(w, &docker, &resolve);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing to read"), "{}", stderr(&out));
     assert_eq!(read(w, "fn.yaml"), config);
+    // --quiet hides that summary (info), and a pipe gets no progress line.
+    let out = kueueleuleu(w, &docker, &[&resolve[..], &["--quiet"]].concat());
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        stderr(&out)
+    );
 
     // Convert runs offline: the registry is gone.
     drop(r);
@@ -181,27 +174,12 @@ fn pins_are_checked_and_a_moved_tag_is_an_error() {
     let work = TempDir::new("pin-work");
     let w = &work.0;
     let image = format!("{}/app:1", r.host);
-    write(
-        w,
-        "pod.yaml",
-        &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - {{name: a, image: \"{image}\"}}\n"
-        ),
-    );
+    one_pod(w, &image, false);
     // An existing config: its other keys and comments stay.
     let head = "# mine\napiVersion: fn.kueueleuleu.io/v1alpha1\nkind: Sequential\nmetadata:\n  name: s\nspec:\n  selectAll: true  # every Pod\n";
     write(w, "fn.yaml", head);
     let docker = r.docker_config();
-    let resolve = [
-        "resolve",
-        "-f",
-        "pod.yaml",
-        "--config",
-        "fn.yaml",
-        "--pin",
-        "--insecure-registry",
-        &r.host,
-    ];
+    let resolve = resolve_args("pod.yaml", &r.host, &["--pin"]);
     let out = kueueleuleu(w, &docker, &resolve);
     assert!(out.status.success(), "{}", stderr(&out));
     let config = read(w, "fn.yaml");
@@ -257,16 +235,7 @@ fn every_failing_image_is_named_and_nothing_is_written() {
     let out = kueueleuleu(
         w,
         &r.docker_config(),
-        &[
-            "resolve",
-            "--all",
-            "-f",
-            "pod.yaml",
-            "--config",
-            "fn.yaml",
-            "--insecure-registry",
-            h,
-        ],
+        &resolve_args("pod.yaml", h, &["--all"]),
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -307,22 +276,8 @@ fn a_multi_arch_index_whose_platforms_differ_warns_and_uses_the_chosen_one() {
     let index = r.push_index("multi:1", &[amd, arm]);
     let work = TempDir::new("index-work");
     let w = &work.0;
-    write(
-        w,
-        "pod.yaml",
-        &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, annotations: {{kueueleuleu.io/sequential: \"true\"}}}}\nspec:\n  containers:\n  - {{name: a, image: \"{index}\"}}\n"
-        ),
-    );
-    let base = [
-        "resolve",
-        "-f",
-        "pod.yaml",
-        "--config",
-        "fn.yaml",
-        "--insecure-registry",
-        &r.host,
-    ];
+    one_pod(w, &index, true);
+    let base = resolve_args("pod.yaml", &r.host, &[]);
     let out = kueueleuleu(w, &r.docker_config(), &base);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
@@ -368,23 +323,8 @@ fn credentials_come_from_the_docker_config() {
     let work = TempDir::new("auth-work");
     let w = &work.0;
     let image = format!("{}/private:1", r.host);
-    write(
-        w,
-        "pod.yaml",
-        &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - {{name: a, image: \"{image}\"}}\n"
-        ),
-    );
-    let run = [
-        "resolve",
-        "--all",
-        "-f",
-        "pod.yaml",
-        "--config",
-        "fn.yaml",
-        "--insecure-registry",
-        &r.host,
-    ];
+    one_pod(w, &image, false);
+    let run = resolve_args("pod.yaml", &r.host, &["--all"]);
     let nobody = TempDir::new("auth-none");
     let out = kueueleuleu(w, &nobody.0, &run);
     assert_eq!(out.status.code(), Some(1));
@@ -411,13 +351,7 @@ fn credential_helpers_are_run() {
     let work = TempDir::new("helper-work");
     let w = &work.0;
     let image = format!("{}/private:2", r.host);
-    write(
-        w,
-        "pod.yaml",
-        &format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - {{name: a, image: \"{image}\"}}\n"
-        ),
-    );
+    one_pod(w, &image, false);
     // A helper that knows this registry only, as `docker-credential-*` helpers answer.
     let bin = TempDir::new("helper-bin");
     let helper = bin.0.join("docker-credential-kltest");
@@ -444,16 +378,7 @@ fn credential_helpers_are_run() {
         std::env::var("PATH").unwrap_or_default()
     );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
-        .args([
-            "resolve",
-            "--all",
-            "-f",
-            "pod.yaml",
-            "--config",
-            "fn.yaml",
-            "--insecure-registry",
-            &r.host,
-        ])
+        .args(resolve_args("pod.yaml", &r.host, &["--all"]))
         .current_dir(w)
         .env("DOCKER_CONFIG", &docker.0)
         .env("PATH", path)

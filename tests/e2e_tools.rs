@@ -137,29 +137,6 @@ fn kpt_cmd(kpt: &Path, tmp: &TempDir) -> Command {
     cmd
 }
 
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let git = tool("git").expect("git checked by the caller");
-    run(
-        Command::new(git)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args([
-                "-c",
-                "user.name=e2e",
-                "-c",
-                "user.email=e2e@example.invalid",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "core.autocrlf=false",
-            ])
-            .args(args),
-        None,
-    )
-    .success(&format!("git {}", args.join(" ")))
-}
-
 /// `kpt fn render` twice on `examples/kpt/config-path` in a git repository: the first
 /// render converts the Job and the CronJob and `git diff` shows only the fields the
 /// conversion owns; the second render changes nothing.
@@ -535,17 +512,6 @@ fn argocd_cmp_generate_fails_on_a_source_without_objects() {
 // ---------------------------------------------------------------------------------------
 // Helm
 
-/// Helm with its home directories inside the temporary directory.
-fn helm_cmd(helm: &Path, tmp: &TempDir) -> Command {
-    let mut cmd = Command::new(helm);
-    cmd.env("HELM_CACHE_HOME", tmp.join("helm/cache"))
-        .env("HELM_CONFIG_HOME", tmp.join("helm/config"))
-        .env("HELM_DATA_HOME", tmp.join("helm/data"))
-        .env_remove("HELM_PLUGINS")
-        .env("PATH", path_with(&tmp.bin_dir()));
-    cmd
-}
-
 /// Helm 3: `--post-renderer` runs an executable (found on PATH) with the rendered
 /// manifests on stdin. Hooks are not post-rendered by Helm 3: the hook Job comes out as
 /// written, which the Helm example documents.
@@ -554,7 +520,7 @@ fn helm_cmd(helm: &Path, tmp: &TempDir) -> Command {
 /// hooks (`hooks_converted`, Helm 4).
 fn template_demo_chart(helm: &Path, tmp: &TempDir, hooks_converted: bool) -> Output {
     let out = run(
-        helm_cmd(helm, tmp)
+        helm_command(helm, tmp)
             .args(["template", "demo"])
             .arg(repo().join("examples/helm/chart"))
             .args(["--post-renderer", "kueueleuleu"]),
@@ -582,7 +548,7 @@ fn helm3_post_renderer_converts_manifests_but_not_hooks() {
     let Some(helm) = tool("helm") else { return };
     let tmp = TempDir::new("helm3");
     let version =
-        run(helm_cmd(&helm, &tmp).args(["version", "--short"]), None).success("helm version");
+        run(helm_command(&helm, &tmp).args(["version", "--short"]), None).success("helm version");
     assert!(
         version.stdout.starts_with("v3."),
         "helm is Helm 3: {}",
@@ -609,8 +575,11 @@ fn helm3_post_renderer_converts_manifests_but_not_hooks() {
 fn helm4_postrenderer_plugin_converts_hooks_too() {
     let Some(helm4) = tool("helm4") else { return };
     let tmp = TempDir::new("helm4");
-    let version =
-        run(helm_cmd(&helm4, &tmp).args(["version", "--short"]), None).success("helm4 version");
+    let version = run(
+        helm_command(&helm4, &tmp).args(["version", "--short"]),
+        None,
+    )
+    .success("helm4 version");
     assert!(
         version.stdout.starts_with("v4."),
         "helm4 is Helm 4: {}",
@@ -624,14 +593,14 @@ fn helm4_postrenderer_plugin_converts_hooks_too() {
         None,
     );
     run(
-        helm_cmd(&helm4, &tmp)
+        helm_command(&helm4, &tmp)
             .args(["plugin", "install"])
             .arg(&plugin),
         None,
     )
     .success("helm4 plugin install");
     let list =
-        run(helm_cmd(&helm4, &tmp).args(["plugin", "list"]), None).success("helm4 plugin list");
+        run(helm_command(&helm4, &tmp).args(["plugin", "list"]), None).success("helm4 plugin list");
     assert!(
         list.stdout
             .lines()

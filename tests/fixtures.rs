@@ -13,39 +13,13 @@
 //! a normal form (converting the output again changes no byte) and to revert to what its
 //! input reverts to (the input itself, unless it was converted already).
 
+#[path = "support/run.rs"]
+mod support_run;
+
 use serde::Deserialize;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn kueueleuleu(args: &[String], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kueueleuleu starts");
-    let mut pipe = child.stdin.take().unwrap();
-    let input = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&input);
-    });
-    let out = child.wait_with_output().expect("kueueleuleu runs");
-    writer.join().unwrap();
-    Run {
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        code: out.status.code().expect("exited, not killed"),
-    }
-}
+use support_run::kueueleuleu;
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -136,16 +110,16 @@ fn run_case(dir: &Path) -> Vec<String> {
     let input = std::fs::read(dir.join("input.yaml")).unwrap();
     let args = args_of(dir);
     let run = kueueleuleu(&args, &input);
-    failures.extend(check(dir, "expected.out", &run.stdout));
+    failures.extend(check(dir, "expected.out", run.text()));
     failures.extend(check(dir, "expected.err", &run.stderr));
-    failures.extend(check(dir, "expected.exit", &format!("{}\n", run.code)));
+    failures.extend(check(dir, "expected.exit", &format!("{}\n", run.exit())));
     let reverting = args.first().is_some_and(|a| a == "revert");
-    if run.code != 0 || reverting {
+    if run.exit() != 0 || reverting {
         return failures;
     }
-    let again = kueueleuleu(&args, run.stdout.as_bytes());
+    let again = kueueleuleu(&args, &run.stdout);
     if again.stdout != run.stdout {
-        let diff = similar::TextDiff::from_lines(&run.stdout, &again.stdout)
+        let diff = similar::TextDiff::from_lines(run.text(), again.text())
             .unified_diff()
             .to_string();
         failures.push(format!(
@@ -155,27 +129,27 @@ fn run_case(dir: &Path) -> Vec<String> {
     }
     let mut revert_args = vec!["revert".to_string()];
     revert_args.extend(args.iter().filter(|a| *a != "convert").cloned());
-    let reverted = kueueleuleu(&revert_args, run.stdout.as_bytes());
-    let input_text = kueueleuleu(&revert_args, &input).stdout;
+    let reverted = kueueleuleu(&revert_args, &run.stdout);
+    let input_text = kueueleuleu(&revert_args, &input).text().to_string();
     // A stream must come back byte for byte; a ResourceList differs in its results.
     let resource_list = input_text.contains("kind: ResourceList")
         || input_text.contains("\"kind\": \"ResourceList\"");
     // `revert-differs` names a case where byte-exactness is given up on purpose (the
     // file says why); its objects must still come back.
     let same = if resource_list || dir.join("revert-differs").exists() {
-        match (objects(&reverted.stdout), objects(&input_text)) {
+        match (objects(reverted.text()), objects(&input_text)) {
             (Some(a), Some(b)) => a == b,
-            _ => reverted.stdout == input_text,
+            _ => reverted.text() == input_text,
         }
     } else {
-        reverted.stdout == input_text
+        reverted.text() == input_text
     };
-    if reverted.code != 0 || !same {
+    if reverted.exit() != 0 || !same {
         failures.push(format!(
             "{}: revert did not give back the input objects (exit {}):\n{}",
             dir.display(),
-            reverted.code,
-            similar::TextDiff::from_lines(&input_text, &reverted.stdout).unified_diff()
+            reverted.exit(),
+            similar::TextDiff::from_lines(input_text.as_str(), reverted.text()).unified_diff()
         ));
     }
     failures

@@ -13,18 +13,21 @@
 //! `tests/fuzz.proptest-regressions`, which later runs replay first.
 
 mod fuzz_mutate;
+#[path = "support/manifests.rs"]
+mod manifests;
+#[path = "support/run.rs"]
+mod support_run;
 
 use fuzz_mutate::{apply, mutation};
 use kueueleuleu::convert::Severity;
 use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{Overrides, run};
+use manifests::{count_objects, normal};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde::Deserialize;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -74,37 +77,6 @@ fn corpus_config() -> &'static Value {
     })
 }
 
-/// Objects as an independent reader (libyaml's port) counts them; `None` if it refuses the
-/// text.
-fn count_objects(text: &[u8]) -> Option<usize> {
-    let text = std::str::from_utf8(text).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut n = 0;
-    for de in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(de).ok()?;
-        n += match v.get("kind").and_then(Value::as_str) {
-            Some("ResourceList" | "List") => {
-                v.get("items").and_then(Value::as_array).map_or(0, Vec::len)
-            }
-            _ => usize::from(!v.is_null()),
-        };
-    }
-    Some(n)
-}
-
-/// Drops keys set to `null` or `[]`: Kubernetes reads them as unset. (Revert losing them is
-/// a known byte-exactness bug with its own fixture, `explicit-nulls-and-empty-lists`.)
-fn normal(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null() && v != &Value::Array(vec![]));
-            map.values_mut().for_each(normal);
-        }
-        Value::Array(items) => items.iter_mut().for_each(normal),
-        _ => {}
-    }
-}
-
 /// Objects of a text as values (results left out), for comparing reverts.
 fn values(text: &str) -> Option<Vec<Value>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -125,23 +97,10 @@ fn values(text: &str) -> Option<Vec<Value>> {
 /// output that differs from the library's (`None`: the library refused the input, so
 /// nothing may reach stdout).
 fn binary(input: &[u8], args: &[&str], library: Option<&str>) -> Result<(), String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kueueleuleu"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kueueleuleu starts");
-    let mut pipe = child.stdin.take().unwrap();
-    let owned = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = pipe.write_all(&owned);
-    });
-    let out = child.wait_with_output().expect("kueueleuleu runs");
-    writer.join().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = support_run::kueueleuleu(args, input);
+    let stderr = &out.stderr;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    match out.status.code() {
+    match out.code {
         Some(0 | 1) if !stderr.contains("panicked") => {}
         code => return Err(format!("binary crashed (exit {code:?}):\n{stderr}")),
     }

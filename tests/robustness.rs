@@ -2,11 +2,13 @@
 //! places and have random bytes spliced in, then run through the pipeline. Whatever comes
 //! back is either a clean error (nothing to write) or every object that went in.
 
+#[path = "support/manifests.rs"]
+mod manifests;
+
 use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{Overrides, run};
+use manifests::count_objects;
 use proptest::prelude::*;
-use serde::Deserialize;
-use serde_json::Value;
 use std::path::Path;
 
 fn seeds() -> Vec<Vec<u8>> {
@@ -18,22 +20,6 @@ fn seeds() -> Vec<Vec<u8>> {
         .collect();
     out.sort();
     out
-}
-
-/// Objects a YAML text holds, the way the converter counts them; `None` if it does not parse.
-fn count_objects(text: &[u8]) -> Option<usize> {
-    let text = std::str::from_utf8(text).ok()?;
-    let mut n = 0;
-    for de in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(de).ok()?;
-        n += match v.get("kind").and_then(Value::as_str) {
-            Some("ResourceList" | "List") => {
-                v.get("items").and_then(Value::as_array).map_or(0, Vec::len)
-            }
-            _ => usize::from(!v.is_null()),
-        };
-    }
-    Some(n)
 }
 
 /// Objects the converter's own reader finds; `None` when it refuses the text.

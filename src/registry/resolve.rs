@@ -11,7 +11,10 @@ use super::client::{ImageInfo, Registry};
 use super::commands_file::{self, Entry};
 use super::platform::Platform;
 use super::{reference, targets};
+use crate::cli::progress::Progress;
+use crate::cli::report;
 use crate::config::Spec as Config;
+use crate::convert::Severity;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -106,8 +109,11 @@ pub fn run(args: Args, config: Option<&Path>, all: bool) -> Result<ExitCode> {
     let today = today();
     let mut entries = BTreeMap::new();
     let mut errors = Vec::new();
+    let progress = Progress::start("resolving", "images", todo.len(), 0);
     for (image, pinned) in &todo {
+        progress.working_on(image);
         let result = runtime.block_on(read_one(&registry, &docker, image));
+        progress.advance(0);
         let info = match result {
             Ok(info) => info,
             Err(e) => {
@@ -116,7 +122,10 @@ pub fn run(args: Args, config: Option<&Path>, all: bool) -> Result<ExitCode> {
             }
         };
         for w in &info.warnings {
-            say(&format!("kueueleuleu: warning: {image}: {w}"));
+            report::say(
+                Severity::Warning,
+                &format!("kueueleuleu: warning: {image}: {w}"),
+            );
         }
         if let Some(pin) = pinned {
             if *pin != info.digest {
@@ -130,15 +139,19 @@ pub fn run(args: Args, config: Option<&Path>, all: bool) -> Result<ExitCode> {
         }
         entries.insert(image.clone(), entry(image, &info, &today, args.pin));
     }
+    drop(progress);
     if !errors.is_empty() {
         for e in &errors {
-            say(&format!("kueueleuleu: error: {e}"));
+            report::say(Severity::Error, &format!("kueueleuleu: error: {e}"));
         }
-        say(&format!(
-            "kueueleuleu: resolve: {} of {} image(s) failed; {shown} was not written",
-            errors.len(),
-            todo.len()
-        ));
+        report::say(
+            Severity::Error,
+            &format!(
+                "kueueleuleu: resolve: {} of {} image(s) failed; {shown} was not written",
+                errors.len(),
+                todo.len()
+            ),
+        );
         return Ok(ExitCode::from(1));
     }
     if entries.is_empty() {
@@ -302,9 +315,9 @@ fn civil(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// Summaries are info (hidden by --quiet); warnings and errors use [`report::say`] itself.
 fn say(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    report::say(Severity::Info, line);
 }
 
 #[cfg(test)]

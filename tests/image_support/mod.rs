@@ -207,24 +207,3 @@ pub fn assert_started_locked_down(invocations: &[String], what: &str) {
         }
     }
 }
-
-/// `git` in `dir`, with no user or system config.
-pub fn git(dir: &Path, args: &[&str]) -> Output {
-    let git = tool("git").expect("git is installed");
-    run(
-        Command::new(git)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .args([
-                "-c",
-                "user.name=e2e",
-                "-c",
-                "user.email=e2e@example.invalid",
-            ])
-            .args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
-            .args(args),
-        None,
-    )
-    .success(&format!("git {}", args.join(" ")))
-}

@@ -224,3 +224,45 @@ pub fn kueueleuleu(dir: &Path, docker_config: &Path, args: &[&str]) -> Output {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Writes `text` into `dir/name`.
+pub fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// The text of `dir/name`.
+pub fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+/// Writes `dir/pod.yaml`: a Pod `p` with one container `a` that runs `image` and sets no
+/// command, so that resolve has to read the image; `annotated` selects it without `--all`.
+pub fn one_pod(dir: &Path, image: &str, annotated: bool) {
+    let annotations = if annotated {
+        ", annotations: {kueueleuleu.io/sequential: \"true\"}"
+    } else {
+        ""
+    };
+    write(
+        dir,
+        "pod.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p{annotations}}}\nspec:\n  containers:\n  - {{name: a, image: \"{image}\"}}\n"
+        ),
+    );
+}
+
+/// `resolve EXTRA... -f FILE --config fn.yaml --insecure-registry HOST`.
+pub fn resolve_args<'a>(file: &'a str, host: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["resolve"];
+    args.extend_from_slice(extra);
+    args.extend([
+        "-f",
+        file,
+        "--config",
+        "fn.yaml",
+        "--insecure-registry",
+        host,
+    ]);
+    args
+}

@@ -11,6 +11,9 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+#[path = "../support/tools.rs"]
+mod tools;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
@@ -28,33 +31,10 @@ pub fn kueueleuleu_bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_kueueleuleu"))
 }
 
-/// Finds a tool: `.tools/bin/NAME`, else NAME on `PATH`. When it is missing, panics under
-/// `CI` (every end-to-end test must run there) and otherwise prints why the test is
-/// skipped and returns `None`.
+/// Finds a tool: `.tools/bin/NAME`, else NAME on `PATH`; missing, it fails the test under
+/// `CI` and skips it elsewhere (see `tests/support/tools.rs`, shared by every test binary).
 pub fn tool(name: &str) -> Option<PathBuf> {
-    let pinned = repo().join(".tools/bin").join(name);
-    if is_executable(&pinned) {
-        return Some(pinned);
-    }
-    if let Some(found) = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| is_executable(p))
-    }) {
-        return Some(found);
-    }
-    let why = format!(
-        "`{name}` is not installed: not in .tools/bin (run .ci/install-tools.sh) nor on PATH"
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{why}; with CI set every end-to-end test must run");
-    }
-    eprintln!("SKIPPED: {why}");
-    None
-}
-
-fn is_executable(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    tools::find(name)
 }
 
 /// A temporary directory, removed on drop (kept when `KEEP_E2E_TMP` is set, for debugging).
@@ -366,4 +346,37 @@ pub fn is_converted(doc: &serde_json::Value) -> bool {
         .as_array()
         .is_some_and(|cs| cs.iter().any(|c| c["name"] == "kueueleuleu-init"));
     runs_steps && has_init
+}
+
+/// `git` in `dir`, with no user or system config.
+pub fn git(dir: &Path, args: &[&str]) -> Output {
+    let git = tool("git").expect("the caller checked that git is installed");
+    run(
+        Command::new(git)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .args([
+                "-c",
+                "user.name=e2e",
+                "-c",
+                "user.email=e2e@example.invalid",
+            ])
+            .args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
+            .args(args),
+        None,
+    )
+    .success(&format!("git {}", args.join(" ")))
+}
+
+/// Helm with its home directories inside the temporary directory and the binary under
+/// test on `PATH` (where a post-renderer or the plugin's `command: kueueleuleu` finds it).
+pub fn helm_command(helm: &Path, tmp: &TempDir) -> Command {
+    let mut cmd = Command::new(helm);
+    cmd.env("HELM_CACHE_HOME", tmp.join("helm/cache"))
+        .env("HELM_CONFIG_HOME", tmp.join("helm/config"))
+        .env("HELM_DATA_HOME", tmp.join("helm/data"))
+        .env_remove("HELM_PLUGINS")
+        .env("PATH", path_with(&tmp.bin_dir()));
+    cmd
 }

@@ -1,0 +1,65 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect()
+}
+
+#[test]
+fn nothing_set_means_defaults() {
+    let v = config_from_env(env(&[("PATH", "/bin"), ("ARGOCD_ENV_TEAM", "x")])).unwrap();
+    assert_eq!(v, Value::Null);
+}
+
+#[test]
+fn json_parameters_keep_image_names() {
+    let v = config_from_env(env(&[
+        (
+            "ARGOCD_APP_PARAMETERS",
+            r#"[{"name":"selectAll","string":"true"},{"name":"commands","map":{"nginx:1.27":"[\"nginx\"]"}}]"#,
+        ),
+        ("PARAM_SELECTALL", "true"),
+        ("PARAM_COMMANDS_NGINX_1_27", "[\"nginx\"]"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        v["spec"],
+        json!({"selectAll": true, "commands": {"nginx:1.27": ["nginx"]}})
+    );
+}
+
+#[test]
+fn commands_take_both_config_forms() {
+    let v = config_from_env(env(&[(
+        "ARGOCD_ENV_commands",
+        r#"{"a:1": ["x"], "b:1": {"entrypoint": ["y"], "cmd": ["z"]}}"#,
+    )]))
+    .unwrap();
+    assert_eq!(v["spec"]["commands"]["b:1"]["cmd"], json!(["z"]));
+    let e =
+        config_from_env(env(&[("ARGOCD_ENV_commands", r#"{"a:1": {"args": []}}"#)])).unwrap_err();
+    assert!(e.to_string().starts_with("ARGOCD_ENV_commands: "), "{e}");
+}
+
+#[test]
+fn errors_name_the_variable() {
+    let e = config_from_env(env(&[("PARAM_SELECTALL", "yes")])).unwrap_err();
+    assert!(e.to_string().starts_with("PARAM_SELECTALL: "), "{e}");
+    let e = config_from_env(env(&[("ARGOCD_ENV_selctAll", "true")])).unwrap_err();
+    assert!(e.to_string().contains("did you mean `selectAll`"), "{e}");
+    let e =
+        config_from_env(env(&[("PARAM_IMAGE", "a:1"), ("ARGOCD_ENV_IMAGE", "b:1")])).unwrap_err();
+    assert!(
+        matches!(e, EnvConfigError::Conflict { key: "image", .. }),
+        "{e}"
+    );
+    let e = config_from_env(env(&[("PARAM_INSTALL", "imagevolume")])).unwrap_err();
+    assert!(
+        e.to_string().contains("did you mean \"imageVolume\""),
+        "{e}"
+    );
+    let v = config_from_env(env(&[("ARGOCD_ENV_install", "imageVolume")])).unwrap();
+    assert_eq!(v["spec"], json!({"install": "imageVolume"}));
+}
