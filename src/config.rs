@@ -275,7 +275,9 @@ impl Spec {
             {
                 return Err(invalid(
                     &format!("{prefix}.steps.{name}.timeout"),
-                    &format!("{text:?} is not a positive duration; write it like 90s, 10m or 1h30m"),
+                    &format!(
+                        "{text:?} is not a positive duration; write it like 90s, 10m or 1h30m"
+                    ),
                 ));
             }
         }

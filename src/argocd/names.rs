@@ -15,4 +15,3 @@ pub(super) fn normalize(name: &str) -> String {
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
-

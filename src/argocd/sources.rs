@@ -3,9 +3,9 @@
 
 use super::KEYS;
 use super::names::{key_named, normalize};
-use crate::config::distance as edit_distance;
 use super::values::{commands_from_map, invalid, kind_of, parse_string};
 use super::{EnvConfigError, Found};
+use crate::config::distance as edit_distance;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
