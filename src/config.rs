@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub use crate::convert::Install;
+pub use crate::convert::resources::ResourcePolicy;
 
 /// API group/version of the typed config.
 pub const API_VERSION: &str = "fn.kueueleuleu.io/v1alpha1";
@@ -52,6 +53,10 @@ pub struct Spec {
     /// step waits for its turn (a liveness probe can kill it).
     #[serde(default)]
     pub probes: ProbePolicy,
+    /// `keep`: steps keep their resources and the Pod requests their sum; `max`: the Pod
+    /// requests what its largest step needs (pod-level resources, Kubernetes 1.34+).
+    #[serde(default)]
+    pub resources: ResourcePolicy,
 }
 
 /// The `probes` setting.
@@ -116,6 +121,7 @@ impl Default for Spec {
             commands: BTreeMap::new(),
             steps: StepsMap::new(),
             probes: ProbePolicy::default(),
+            resources: ResourcePolicy::default(),
         }
     }
 }
@@ -250,6 +256,9 @@ impl Spec {
                         _ => return Err(invalid(&field, "must be \"error\" or \"keep\"")),
                     }
                 }
+                "resources" => {
+                    spec.resources = ResourcePolicy::parse(text).map_err(|e| invalid(&field, &e))?
+                }
                 other => return Err(unknown(&field, other, SPEC_KEYS)),
             }
         }
@@ -298,6 +307,7 @@ const SPEC_KEYS: &[&str] = &[
     "commands",
     "steps",
     "probes",
+    "resources",
 ];
 
 /// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.

@@ -9,6 +9,7 @@
 mod apply;
 pub mod install;
 mod notes;
+pub mod resources;
 #[cfg(test)]
 mod tests;
 mod unwrap;
@@ -101,6 +102,8 @@ pub struct Original {
     pub init_resources: Option<Value>,
     /// Owned keys written as an explicit null or empty list, which revert writes back.
     pub literals: Literals,
+    /// The steps' resources as written (`resources: max` lowers their requests).
+    pub resources: resources::Originals,
 }
 
 /// What one container's owned fields must hold.
@@ -130,6 +133,8 @@ pub struct Plan {
     pub notes: Vec<Finding>,
     /// Keys the plan removes that are written back with this text instead (revert only).
     pub literals: Literals,
+    /// Keys set or removed in place (pod-level and the steps' resources, `resources: max`).
+    pub key_edits: Vec<resources::KeyEdit>,
 }
 
 /// Whether an init container is the injected one.
@@ -311,17 +316,23 @@ pub fn wrap(
         field: "containers".into(),
         message: describe_order(&names, &settings),
     });
+    let after: Vec<Vec<usize>> = settings.iter().map(|s| s.after.clone()).collect();
+    let sized = resources::plan(original, config, &names, &after)?;
+    notes.extend(sized.notes.iter().cloned());
+    let mut init_tail = install::init_tail(config.install, &config.image, original);
+    resources::dress_init(&mut init_tail, &sized);
     let mut volume_tail = install::bin_volumes(config.install, &config.image, original);
     volume_tail.extend(
         (0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})),
     );
     Ok(Plan {
         containers,
-        init_tail: install::init_tail(config.install, &config.image, original),
+        init_tail,
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,
         literals: Literals::new(),
+        key_edits: sized.edits,
     })
 }
 
@@ -377,5 +388,6 @@ pub fn revert(original: &Original) -> Plan {
         restart_policy: original.restart_policy.clone(),
         notes: vec![],
         literals: original.literals.clone(),
+        key_edits: resources::restore(&original.resources.record),
     }
 }

@@ -73,6 +73,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    let resources = super::resources::read(spec, containers, init);
     Ok(Original {
         containers: originals,
         restart_policy: if defaulted_restart {
@@ -81,7 +82,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             restart_policy
         },
         was_converted,
-        init_resources: init_resources(&containers[0]),
+        init_resources: init_resources(&resources.first_step()),
         literals: if was_converted {
             let mut literals = recorded_literals(init);
             literals.extend(super::install::recorded_literals(volumes));
@@ -89,6 +90,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
         } else {
             explicit_literals(spec, containers)
         },
+        resources,
     })
 }
 
