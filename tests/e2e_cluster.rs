@@ -355,5 +355,7 @@ mod admission;
 mod image_volume;
 #[path = "e2e_cluster/resolved_stock.rs"]
 mod resolved_stock;
+#[path = "e2e_cluster/resources_max.rs"]
+mod resources_max;
 #[path = "e2e_cluster/step_controls.rs"]
 mod step_controls;
