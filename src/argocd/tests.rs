@@ -63,3 +63,13 @@ fn errors_name_the_variable() {
     let v = config_from_env(env(&[("ARGOCD_ENV_install", "imageVolume")])).unwrap();
     assert_eq!(v["spec"], json!({"install": "imageVolume"}));
 }
+
+#[test]
+fn resources_policy_from_env_and_parameters() {
+    let v = config_from_env(env(&[("ARGOCD_ENV_resources", "max")])).unwrap();
+    assert_eq!(v["spec"], json!({"resources": "max"}));
+    let e = config_from_env(env(&[("PARAM_RESOURCES", "mx")])).unwrap_err();
+    assert!(e.to_string().contains("did you mean \"max\""), "{e}");
+    let spec = crate::config::Spec::from_function_config(Some(&v)).unwrap();
+    assert_eq!(spec.resources, crate::config::ResourcePolicy::Max);
+}
