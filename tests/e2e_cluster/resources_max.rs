@@ -291,3 +291,31 @@ fn five_steps_keep_versus_max_as_the_scheduler_sees_them() {
     }
     assert_eq!(seen, [(1800, 256), (700, 96)]);
 }
+
+#[test]
+fn a_native_sidecar_is_counted_beside_the_steps() {
+    let Some(c) = cluster("resources-max-sidecar") else {
+        return;
+    };
+    let ns = c.namespace("resources-max-sidecar", &[], BUDGET);
+    let mut original: Value = serde_json::from_str(&pod("sidecar", &FIVE)).unwrap();
+    let sidecar = json!({"cpu": "100m", "memory": "32Mi"});
+    original["spec"]["initContainers"] = json!([{
+        "name": "proxy", "image": "busybox:1.37", "restartPolicy": "Always",
+        "command": ["sleep", "3600"],
+        "resources": {"requests": sidecar, "limits": sidecar},
+    }]);
+    let converted = convert_with("max", &original.to_string());
+    // The API server checks that the pod-level requests cover the steps AND the sidecar.
+    let out = ns.kubectl(
+        &["create", "--dry-run=server", "-o", "json", "-f", "-"],
+        Some(&converted),
+    );
+    assert!(out.ok, "{}", out.stderr);
+    let admitted: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        admitted["spec"]["resources"]["requests"],
+        json!({"cpu": "800m", "memory": "128Mi"})
+    );
+    assert_eq!(admitted["status"]["qosClass"], "Guaranteed");
+}

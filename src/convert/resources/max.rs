@@ -12,14 +12,17 @@
 //!   add up to no more than the Pod's, as the API server requires. A step that names neither
 //!   gets the share too, so a LimitRange default request cannot push the sum over;
 //! - the Pod's limit is the largest step limit, when every step has one (otherwise none:
-//!   Kubernetes would default it to the SUM of the limits); the steps keep their limits.
+//!   Kubernetes would default it to the SUM of the limits); the steps keep their limits;
+//! - the user's own init containers count too ([`super::others`]): native sidecars add to
+//!   the steps, regular init containers set a floor.
 //!
 //! The injected init container requests what the first step now requests and, for each
 //! resource with a pod-level limit, has no limit of its own: it then runs within the Pod's
 //! limit, and the downward API shows it that limit, which the runner checks ([`super::GUARDS`]).
 
+use super::others::{Others, others};
 use super::quantity::{MILLI, Quantity, UNIT};
-use super::{Guard, Held, KeyEdit, Originals, Record};
+use super::{Held, KeyEdit, Originals, Record};
 use crate::convert::{Finding, Severity};
 use crate::emit;
 use serde_json::{Map, Value, json};
@@ -119,14 +122,17 @@ pub fn plan_max(
         return Err(errors);
     }
     let unordered = unordered_pairs(after, n);
-    let pod: Vec<PodResource> = POD_LEVEL
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, &(name, precision, _))| {
-            let steps: Vec<Written> = written.iter().map(|w| w[slot]).collect();
-            plan_resource(name, precision, &steps, &unordered)
-        })
-        .collect();
+    let mut pod = Vec::new();
+    for (slot, &(name, precision, _)) in POD_LEVEL.iter().enumerate() {
+        let steps: Vec<Written> = written.iter().map(|w| w[slot]).collect();
+        match others(&originals.init, name) {
+            Ok(o) => pod.extend(plan_resource(name, precision, &steps, &unordered, o)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let mut planned = Planned {
         notes,
         ..Planned::default()
@@ -178,7 +184,7 @@ pub fn plan_max(
         if let (Some(limit), Some(guard)) =
             (r.limit, super::GUARDS.iter().find(|g| g.resource == r.name))
         {
-            planned.init_env.extend(guard_env(guard, limit));
+            planned.init_env.extend(super::guard_env(guard, limit));
         }
     }
     planned.notes.push(Finding {
@@ -266,6 +272,7 @@ fn plan_resource(
     precision: i128,
     steps: &[Written],
     unordered: &[Vec<usize>],
+    others: Others,
 ) -> Option<PodResource> {
     let need: Vec<Option<Quantity>> = steps.iter().map(|w| w.request.or(w.limit)).collect();
     if need.iter().all(Option::is_none) {
@@ -280,6 +287,7 @@ fn plan_resource(
         return None;
     }
     let share = Quantity(request / steps.len() as i128);
+    let total = (request + others.beside_steps).max(others.before_steps);
     // Rounded down to 1m of cpu, and to 1Mi of memory once it is that large.
     let precision = if precision == UNIT && share.0 >= MEBI {
         MEBI
@@ -292,10 +300,11 @@ fn plan_resource(
         .map(|s| s.limit)
         .collect::<Option<Vec<_>>>()
         .and_then(|l| l.into_iter().max())
-        .map(|l| l.max(Quantity(request)));
+        .zip(others.limits)
+        .map(|(l, (beside, before))| Quantity((l.0 + beside).max(before).max(total)));
     Some(PodResource {
         name,
-        request: Quantity(request),
+        request: Quantity(total),
         limit,
         steps: need
             .iter()
@@ -383,15 +392,6 @@ fn init_resources(copied: Option<&Value>, pod: &[PodResource]) -> Value {
         }
     }
     out
-}
-
-fn guard_env(guard: &Guard, limit: Quantity) -> [Value; 2] {
-    let divisor = Quantity::parse(guard.divisor).unwrap_or(Quantity(UNIT));
-    [
-        json!({"name": guard.seen_env, "valueFrom": {"resourceFieldRef": {
-            "resource": format!("limits.{}", guard.resource), "divisor": guard.divisor}}}),
-        json!({"name": guard.expected_env, "value": limit.ceil_div(divisor).to_string()}),
-    ]
 }
 
 #[cfg(test)]

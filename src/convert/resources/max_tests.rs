@@ -225,3 +225,24 @@ fn nothing_to_size_changes_nothing() {
         json!({"name": "a", "image": "x", "command": ["true"]})]});
     assert_eq!(convert(&input, &max()), convert(&input, &Config::default()));
 }
+
+#[test]
+fn native_sidecars_add_to_the_steps_and_init_containers_set_a_floor() {
+    let mut input = five();
+    input["initContainers"] = json!([
+        {"name": "setup", "image": "x", "resources": {"requests": {"cpu": "3", "memory": "64Mi"}, "limits": {"cpu": "3", "memory": "64Mi"}}},
+        {"name": "proxy", "image": "x", "restartPolicy": "Always",
+         "resources": {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}},
+    ]);
+    let out = convert(&input, &max());
+    // cpu: the setup container (3) is more than the largest step and the sidecar (2.1);
+    // memory: the largest step and the sidecar run together.
+    assert_eq!(
+        out["resources"],
+        json!({"requests": {"cpu": "3", "memory": "4128Mi"}, "limits": {"cpu": "3", "memory": "4128Mi"}})
+    );
+    // The steps' shares still come from the steps alone.
+    assert_eq!(out["containers"][1]["resources"]["requests"]["cpu"], "400m");
+    assert_eq!(convert(&out, &max()), out);
+    assert_eq!(apply_json(&out, &revert(&unwrap(&out).unwrap())), input);
+}

@@ -9,6 +9,7 @@
 //! plans exactly what the first wrote.
 
 mod max;
+mod others;
 pub mod quantity;
 
 pub use max::plan_max;
@@ -17,7 +18,7 @@ use super::{Finding, Install, Original, name_of};
 use crate::config::Spec as Config;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Environment variable on the init container: what the keys a `max` conversion changed
@@ -125,6 +126,8 @@ pub struct Originals {
     pub record: Record,
     /// The user's own `spec.resources` (not one a conversion wrote).
     pub pod: Option<Value>,
+    /// The init containers (sidecars and others run beside or before the steps).
+    pub init: Vec<Value>,
     /// Exact texts of scalars under the steps' `resources`, by path (filled from the YAML
     /// text by the object layer; without them a value is written in the emitter's spelling).
     pub texts: BTreeMap<String, String>,
@@ -163,6 +166,7 @@ pub fn read(spec: &Value, containers: &[Value], init: &[Value]) -> Originals {
     Originals {
         steps,
         pod: restored.get("resources").cloned(),
+        init: init.to_vec(),
         record,
         texts: BTreeMap::new(),
     }
@@ -290,6 +294,17 @@ pub fn dress_init(init_tail: &mut [Value], planned: &max::Planned) {
 }
 
 pub use max::Planned;
+
+/// The init container's env for one guarded resource with pod-level limit `limit`.
+fn guard_env(guard: &Guard, limit: quantity::Quantity) -> [Value; 2] {
+    let divisor =
+        quantity::Quantity::parse(guard.divisor).unwrap_or(quantity::Quantity(quantity::UNIT));
+    [
+        json!({"name": guard.seen_env, "valueFrom": {"resourceFieldRef": {
+            "resource": format!("limits.{}", guard.resource), "divisor": guard.divisor}}}),
+        json!({"name": guard.expected_env, "value": limit.ceil_div(divisor).to_string()}),
+    ]
+}
 
 /// What the `resources` policy adds to a plan. Under `keep`, a spec converted with `max`
 /// gets its recorded keys back.
