@@ -52,6 +52,12 @@ pub struct Spec {
     /// step waits for its turn (a liveness probe can kill it).
     #[serde(default)]
     pub probes: ProbePolicy,
+    /// Regular containers that never exit (a proxy, a log shipper): moved into
+    /// `initContainers` as native sidecars (`restartPolicy: Always`) instead of becoming
+    /// steps, so a Job completes when its last step ends. An object's
+    /// `kueueleuleu.io/sidecars` annotation replaces this list for that object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<String>,
 }
 
 /// The `probes` setting.
@@ -64,6 +70,9 @@ pub enum ProbePolicy {
     /// Probes stay as written, with a warning: the user accepts that they fire while the
     /// step waits.
     Keep,
+    /// Probes are removed from steps, with a warning naming each one; the conversion records
+    /// them so that revert writes them back. Probes on sidecars are kept.
+    Drop,
 }
 
 /// What an image runs when a container does not say: its ENTRYPOINT and CMD. Written either
@@ -116,6 +125,7 @@ impl Default for Spec {
             commands: BTreeMap::new(),
             steps: StepsMap::new(),
             probes: ProbePolicy::default(),
+            sidecars: Vec::new(),
         }
     }
 }
@@ -247,8 +257,15 @@ impl Spec {
                     spec.probes = match text {
                         "error" => ProbePolicy::Error,
                         "keep" => ProbePolicy::Keep,
-                        _ => return Err(invalid(&field, "must be \"error\" or \"keep\"")),
+                        "drop" => ProbePolicy::Drop,
+                        _ => {
+                            return Err(invalid(&field, "must be \"error\", \"drop\" or \"keep\""));
+                        }
                     }
+                }
+                "sidecars" => {
+                    spec.sidecars = crate::convert::sidecars::parse_names(text)
+                        .map_err(|e| invalid(&field, &e))?;
                 }
                 other => return Err(unknown(&field, other, SPEC_KEYS)),
             }
@@ -269,6 +286,8 @@ impl Spec {
                 ));
             }
         }
+        crate::convert::sidecars::check_names(&self.sidecars)
+            .map_err(|e| invalid(&format!("{prefix}.sidecars"), &e))?;
         for (name, step) in &self.steps {
             if let Some(text) = &step.timeout
                 && crate::protocol::parse_duration(text).is_none()
@@ -298,6 +317,7 @@ const SPEC_KEYS: &[&str] = &[
     "commands",
     "steps",
     "probes",
+    "sidecars",
 ];
 
 /// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.

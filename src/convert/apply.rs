@@ -17,7 +17,8 @@ pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
         }
     }
     let out = apply_lists_and_policy(out, plan);
-    with_literals(out, &plan.literals)
+    let out = with_literals(out, &plan.literals);
+    super::sidecars::apply(out, plan)
 }
 
 fn apply_lists_and_policy(mut out: Value, plan: &Plan) -> Value {

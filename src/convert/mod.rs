@@ -9,6 +9,8 @@
 mod apply;
 pub mod install;
 mod notes;
+pub mod probes;
+pub mod sidecars;
 #[cfg(test)]
 mod tests;
 mod unwrap;
@@ -101,6 +103,8 @@ pub struct Original {
     pub init_resources: Option<Value>,
     /// Owned keys written as an explicit null or empty list, which revert writes back.
     pub literals: Literals,
+    /// Sidecars moved into `initContainers` and probes dropped, and what deciding them needs.
+    pub moved: sidecars::Moved,
 }
 
 /// What one container's owned fields must hold.
@@ -130,6 +134,9 @@ pub struct Plan {
     pub notes: Vec<Finding>,
     /// Keys the plan removes that are written back with this text instead (revert only).
     pub literals: Literals,
+    /// Containers moved between `containers` and `initContainers`, probes dropped or
+    /// written back (see [`sidecars`]).
+    pub moves: sidecars::Moves,
 }
 
 /// Whether an init container is the injected one.
@@ -143,6 +150,8 @@ pub fn is_injected_volume(item: &Value) -> bool {
         n == protocol::BIN_VOLUME
             || n == install::DEFAULTED_RESTART_VOLUME
             || n == install::LITERALS_VOLUME
+            || n == sidecars::SIDECARS_VOLUME
+            || n == probes::PROBES_VOLUME
             || is_run_volume_name(n)
     })
 }
@@ -172,7 +181,21 @@ fn runs_the_runner(container: &Value) -> bool {
 
 /// Plans the sequential form of a pod spec read by [`unwrap`]. `annotation` holds the
 /// object's own step settings (`kueueleuleu.io/steps`), which win over the config's.
+/// Sidecars are set aside first: the steps are planned without them.
 pub fn wrap(
+    original: &Original,
+    config: &Config,
+    annotation: &StepsMap,
+) -> Result<Plan, Vec<Finding>> {
+    let sel = sidecars::select(original, config)?;
+    let steps = sidecars::steps_only(original, &sel);
+    let mut plan = wrap_steps(&steps, config, annotation).map_err(|e| sel.remap(e))?;
+    plan.notes = sel.remap(std::mem::take(&mut plan.notes));
+    sidecars::finish(&mut plan, original, &sel, config);
+    Ok(plan)
+}
+
+fn wrap_steps(
     original: &Original,
     config: &Config,
     annotation: &StepsMap,
@@ -322,6 +345,7 @@ pub fn wrap(
         restart_policy: Some(restart_policy.to_string()),
         notes,
         literals: Literals::new(),
+        moves: sidecars::Moves::default(),
     })
 }
 
@@ -362,7 +386,7 @@ fn init_container(image: &str, original: &Original) -> Value {
 
 /// Plans the original form back: no injected items, the user's own command and args.
 pub fn revert(original: &Original) -> Plan {
-    Plan {
+    let mut plan = Plan {
         containers: original
             .containers
             .iter()
@@ -377,5 +401,8 @@ pub fn revert(original: &Original) -> Plan {
         restart_policy: original.restart_policy.clone(),
         notes: vec![],
         literals: original.literals.clone(),
-    }
+        moves: sidecars::Moves::default(),
+    };
+    sidecars::revert_moves(&mut plan, original);
+    plan
 }

@@ -8,6 +8,10 @@
 
 mod argv;
 mod keys;
+mod moves;
+mod probes;
+
+pub use probes::probe_entry_text;
 
 use crate::convert::{ContainerPlan, Literals, Plan, is_injected_init, is_injected_volume};
 use crate::emit;
@@ -68,13 +72,18 @@ pub fn apply<'t>(
         let value = now.and_then(|c| c.get(i)).unwrap_or(&Value::Null);
         e.container(node, value, want, i)?;
     }
-    e.tail(
-        spec,
-        current,
-        ("initContainers", "initContainers"),
-        is_injected_init,
-        &plan.init_tail,
-    )?;
+    e.probe_moves(spec, plan)?;
+    if plan.moves.touches_init() {
+        e.sidecar_moves(spec, current, plan)?;
+    } else {
+        e.tail(
+            spec,
+            current,
+            ("initContainers", "initContainers"),
+            is_injected_init,
+            &plan.init_tail,
+        )?;
+    }
     e.tail(
         spec,
         current,

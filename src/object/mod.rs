@@ -306,9 +306,27 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
             return outcome;
         }
     };
+    let sidecars = match op {
+        Operation::Convert => convert::sidecars::annotation_of(&parsed.value),
+        Operation::Revert => Ok(None),
+    };
+    let sidecars = match sidecars {
+        Ok(s) => s,
+        Err(message) => {
+            outcome.reports.push(report(
+                Severity::Error,
+                Some(format!(
+                    "metadata.annotations.{}",
+                    convert::sidecars::SIDECARS_ANNOTATION
+                )),
+                message,
+            ));
+            return outcome;
+        }
+    };
     let spec_tree = path.iter().try_fold(&parsed.root, |n, key| n.get(key));
     let written = spec_tree.map(|node| (parsed.text.as_str(), node));
-    let plan = match plan_for(spec_value, op, config, &steps, written) {
+    let plan = match plan_for(spec_value, op, config, (&steps, sidecars), written) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {
@@ -399,12 +417,16 @@ fn plan_for(
     spec: &Value,
     op: Operation,
     config: &Config,
-    steps: &StepsMap,
+    (steps, sidecars): (&StepsMap, Option<Vec<String>>),
     written: Option<(&str, &Node)>,
 ) -> Result<Option<Plan>, Vec<Finding>> {
     match op {
         Operation::Convert => {
             let mut original = convert::unwrap(spec)?;
+            original.moved.annotation = sidecars;
+            if let Some((text, node)) = written {
+                convert::probes::exact_texts(text, node, &mut original);
+            }
             if !original.was_converted
                 && let Some((text, node)) = written
             {
