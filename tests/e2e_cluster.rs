@@ -355,5 +355,7 @@ mod admission;
 mod image_volume;
 #[path = "e2e_cluster/resolved_stock.rs"]
 mod resolved_stock;
+#[path = "e2e_cluster/sidecars.rs"]
+mod sidecars;
 #[path = "e2e_cluster/step_controls.rs"]
 mod step_controls;
