@@ -153,3 +153,38 @@ fn names_parse_as_lists_or_commas() {
     assert!(parse_names("a, a").unwrap_err().contains("twice"));
     assert!(parse_names("[1]").unwrap_err().contains("quote"));
 }
+
+#[test]
+fn the_typed_api_reads_the_annotation_and_reverts() {
+    use k8s_openapi::api::core::v1::Pod;
+    let pod: Pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"kueueleuleu.io/sidecars": "proxy"}},
+        "spec": {"restartPolicy": "Never", "containers": [
+            {"name": "proxy", "image": "x", "command": ["sleep", "infinity"]},
+            {"name": "a", "image": "x", "command": ["echo", "a"]}]}}))
+    .unwrap();
+    let options = crate::api::Options::default();
+    let converted = crate::api::convert_pod(&pod, &options).unwrap();
+    let spec = converted.spec.as_ref().unwrap();
+    assert_eq!(spec.containers.len(), 1);
+    let init = spec.init_containers.as_ref().unwrap();
+    assert_eq!(init[0].name, "proxy");
+    assert_eq!(init[0].restart_policy.as_deref(), Some("Always"));
+    assert_eq!(
+        crate::api::convert_pod(&converted, &options).unwrap(),
+        converted
+    );
+    assert_eq!(crate::api::revert_pod(&converted).unwrap(), pod);
+    let mut unknown = pod.clone();
+    unknown
+        .metadata
+        .annotations
+        .as_mut()
+        .unwrap()
+        .insert(super::SIDECARS_ANNOTATION.into(), "proxxy".into());
+    let err = crate::api::convert_pod(&unknown, &options)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the containers are proxy, a"), "{err}");
+}
