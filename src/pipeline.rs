@@ -127,6 +127,7 @@ fn run_text<'a>(
                 let outcome = object::process(text, found, op, config, json, Some(tree));
                 eager.push(found.range.start, outcome);
             }),
+            op == Operation::Convert && !config.select_all,
         )?,
         None => source::locate(text)?,
     };

@@ -133,7 +133,7 @@ fn is_list(doc: &Document<'_>) -> bool {
 
 /// Finds every object of `text`.
 pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
-    locate_with(text, None)
+    locate_with(text, None, false)
 }
 
 /// [`locate`], handing each Pod, Job and CronJob's syntax tree to `sink` as soon as it is read
@@ -141,6 +141,7 @@ pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
 pub fn locate_with<'t>(
     text: &'t str,
     sink: Option<scan::Sink<'_, 't>>,
+    only_annotated: bool,
 ) -> Result<Input<'t>, InputError> {
     let docs = match sink {
         Some(sink) => scan::scan_with(
@@ -150,6 +151,7 @@ pub fn locate_with<'t>(
                 found.range.end = with_trailing_comment(text, found.range.end);
                 sink(&found, tree);
             }),
+            only_annotated,
         )?,
         None => scan::scan(text)?,
     };

@@ -83,7 +83,7 @@ pub struct Document<'t> {
 
 /// Every non-empty document of `text`, in order.
 pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
-    scan_with(text, None)
+    scan_with(text, None, false)
 }
 
 /// Receives each Pod, Job or CronJob as soon as it is scanned, with its syntax tree built from
@@ -92,10 +92,13 @@ pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
 /// aliases are not passed: whether another object shares them is known only at the end.
 pub type Sink<'s, 't> = &'s mut dyn FnMut(&Found<'t>, Node);
 
-/// [`scan`], passing every workload object's tree to `sink` on the way.
+/// [`scan`], passing every workload object's tree to `sink` on the way; with
+/// `only_annotated`, only objects whose metadata has the selection annotation (the others
+/// would only be copied, so no tree is built for them).
 pub fn scan_with<'t>(
     text: &'t str,
     sink: Option<Sink<'_, 't>>,
+    only_annotated: bool,
 ) -> Result<Vec<Document<'t>>, SyntaxError> {
     let mut s = Scanner {
         b: Builder::new(text),
@@ -105,6 +108,7 @@ pub fn scan_with<'t>(
         aliases: Vec::new(),
         doc: 0,
         sink,
+        only_annotated,
     };
     let mut docs = Vec::new();
     loop {
@@ -144,6 +148,7 @@ struct Scanner<'s, 't> {
     aliases: Vec<(usize, usize, Owner)>,
     doc: usize,
     sink: Option<Sink<'s, 't>>,
+    only_annotated: bool,
 }
 
 /// saphyr reports an absent value as a plain `~` that is not written `~` in the text.
@@ -416,7 +421,11 @@ impl<'t> Scanner<'_, 't> {
                 field_of_node(field, &v, summary);
             }
             let end = super::tree::entry_end(self.text, &k, &v);
+            let unselected = self.only_annotated
+                && name.as_deref() == Some("metadata")
+                && summary.selection.is_none();
             tree.building = !shared
+                && !unselected
                 && !summary.needs_full_read
                 && summary.kind.as_ref().is_none_or(is_workload_kind);
             if tree.building {
