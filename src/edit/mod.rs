@@ -42,14 +42,18 @@ pub struct Reinterpreted {
     pub reading: &'static str,
 }
 
-/// The new text of the object and the scalars that had to be quoted on the way.
+/// The new text of the object at `range` of `text` (which the tree's offsets point into) and
+/// the scalars that had to be quoted on the way.
 pub fn apply<'t>(
     text: &'t str,
+    range: std::ops::Range<usize>,
     spec: &Node,
     current: &Value,
     plan: &'t Plan,
     json: bool,
 ) -> Result<(String, Vec<Reinterpreted>), EditError> {
+    // Nothing after the object is visible, as if it had been cut out of the input.
+    let text = &text[..range.end];
     let mut e = Editor {
         text,
         json,
@@ -105,7 +109,10 @@ pub fn apply<'t>(
             *inserted = to_crlf(inserted);
         }
     }
-    Ok((splice(text, edits), e.notes))
+    for (r, _) in &mut edits {
+        *r = r.start - range.start..r.end - range.start;
+    }
+    Ok((splice(&text[range], edits), e.notes))
 }
 
 type Edit = (std::ops::Range<usize>, String);
