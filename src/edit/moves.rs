@@ -42,7 +42,11 @@ impl Editor<'_> {
         let init_items = init.and_then(Node::items).unwrap_or_default();
         let moves = &plan.moves;
         if !moves.to_init.is_empty() {
-            let flow_target = init.map_or(spec.is_flow(), Node::is_flow);
+            // An empty `[]` list is replaced whole, in the style of the map around it.
+            let flow_target = match init {
+                Some(n) if !init_items.is_empty() => n.is_flow(),
+                _ => spec.is_flow(),
+            };
             let target_col = match init.filter(|n| !n.is_flow() && !init_items.is_empty()) {
                 Some(n) => dash_column(self.text, n),
                 None => self.key_column(spec) + self.seq_indent,
