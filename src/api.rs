@@ -66,16 +66,17 @@ fn from_value(value: Value) -> Result<PodSpec, ConvertError> {
 /// Step settings come from `options.steps` only (a pod spec has no annotations; the
 /// object-level functions also read `kueueleuleu.io/steps`).
 pub fn convert_pod_spec(spec: &PodSpec, options: &Options) -> Result<PodSpec, ConvertError> {
-    convert_spec_with(spec, options, &StepsMap::new())
+    convert_spec_with(spec, options, &(StepsMap::new(), None))
 }
 
 fn convert_spec_with(
     spec: &PodSpec,
     options: &Options,
-    annotation: &StepsMap,
+    (annotation, sidecars): &(StepsMap, Option<Vec<String>>),
 ) -> Result<PodSpec, ConvertError> {
     let value = to_value(spec)?;
-    let original = convert::unwrap(&value).map_err(problems)?;
+    let mut original = convert::unwrap(&value).map_err(problems)?;
+    original.moved.annotation = sidecars.clone();
     let plan = convert::wrap(&original, options, annotation).map_err(problems)?;
     let converted = from_value(convert::apply_json(&value, &plan))?;
     if options.install == convert::Install::ImageVolume && !has_image_volume(&converted) {
@@ -115,21 +116,28 @@ fn has_image_volume(spec: &PodSpec) -> bool {
     })
 }
 
-/// The object's `kueueleuleu.io/steps` annotation, read as the CLI reads it.
-fn steps_annotation(meta: &ObjectMeta) -> Result<StepsMap, ConvertError> {
-    match meta
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(STEPS_ANNOTATION))
-    {
-        None => Ok(StepsMap::new()),
-        Some(text) => parse_annotation(text).map_err(|message| {
-            ConvertError::Invalid(vec![Problem {
-                field: format!("metadata.annotations.{STEPS_ANNOTATION}"),
-                message,
-            }])
-        }),
-    }
+/// The object's `kueueleuleu.io/steps` and `kueueleuleu.io/sidecars` annotations, read as
+/// the CLI reads them.
+fn steps_annotation(meta: &ObjectMeta) -> Result<(StepsMap, Option<Vec<String>>), ConvertError> {
+    let annotation = |key: &str| meta.annotations.as_ref().and_then(|a| a.get(key));
+    let refused = |key: &str, message: String| {
+        ConvertError::Invalid(vec![Problem {
+            field: format!("metadata.annotations.{key}"),
+            message,
+        }])
+    };
+    let steps = match annotation(STEPS_ANNOTATION) {
+        None => StepsMap::new(),
+        Some(text) => parse_annotation(text).map_err(|m| refused(STEPS_ANNOTATION, m))?,
+    };
+    let sidecars_key = convert::sidecars::SIDECARS_ANNOTATION;
+    let sidecars = match annotation(sidecars_key) {
+        None => None,
+        Some(text) => {
+            Some(convert::sidecars::parse_names(text).map_err(|m| refused(sidecars_key, m))?)
+        }
+    };
+    Ok((steps, sidecars))
 }
 
 /// The pod spec as it was before conversion (a spec not in sequential form comes back as is).

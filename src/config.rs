@@ -57,6 +57,12 @@ pub struct Spec {
     /// requests what its largest step needs (pod-level resources, Kubernetes 1.34+).
     #[serde(default)]
     pub resources: ResourcePolicy,
+    /// Regular containers that never exit (a proxy, a log shipper): moved into
+    /// `initContainers` as native sidecars (`restartPolicy: Always`) instead of becoming
+    /// steps, so a Job completes when its last step ends. An object's
+    /// `kueueleuleu.io/sidecars` annotation replaces this list for that object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<String>,
 }
 
 /// The `probes` setting.
@@ -69,6 +75,9 @@ pub enum ProbePolicy {
     /// Probes stay as written, with a warning: the user accepts that they fire while the
     /// step waits.
     Keep,
+    /// Probes are removed from steps, with a warning naming each one; the conversion records
+    /// them so that revert writes them back. Probes on sidecars are kept.
+    Drop,
 }
 
 /// What an image runs when a container does not say: its ENTRYPOINT and CMD. Written either
@@ -122,6 +131,7 @@ impl Default for Spec {
             steps: StepsMap::new(),
             probes: ProbePolicy::default(),
             resources: ResourcePolicy::default(),
+            sidecars: Vec::new(),
         }
     }
 }
@@ -253,11 +263,18 @@ impl Spec {
                     spec.probes = match text {
                         "error" => ProbePolicy::Error,
                         "keep" => ProbePolicy::Keep,
-                        _ => return Err(invalid(&field, "must be \"error\" or \"keep\"")),
+                        "drop" => ProbePolicy::Drop,
+                        _ => {
+                            return Err(invalid(&field, "must be \"error\", \"drop\" or \"keep\""));
+                        }
                     }
                 }
                 "resources" => {
                     spec.resources = ResourcePolicy::parse(text).map_err(|e| invalid(&field, &e))?
+                }
+                "sidecars" => {
+                    spec.sidecars = crate::convert::sidecars::parse_names(text)
+                        .map_err(|e| invalid(&field, &e))?;
                 }
                 other => return Err(unknown(&field, other, SPEC_KEYS)),
             }
@@ -278,6 +295,8 @@ impl Spec {
                 ));
             }
         }
+        crate::convert::sidecars::check_names(&self.sidecars)
+            .map_err(|e| invalid(&format!("{prefix}.sidecars"), &e))?;
         for (name, step) in &self.steps {
             if let Some(text) = &step.timeout
                 && crate::protocol::parse_duration(text).is_none()
@@ -308,6 +327,7 @@ const SPEC_KEYS: &[&str] = &[
     "steps",
     "probes",
     "resources",
+    "sidecars",
 ];
 
 /// Refuses keys of `map` that are not `known`: a typo must never be silently ignored.

@@ -108,3 +108,37 @@ fn resources_policy_in_both_shapes_with_a_hint_for_typos() {
         .to_string();
     assert!(err.contains("did you mean \"resources\""), "{err}");
 }
+
+#[test]
+fn sidecars_and_probe_drop_in_both_shapes() {
+    let typed = json!({"apiVersion": API_VERSION, "kind": KIND,
+        "spec": {"probes": "drop", "sidecars": ["proxy", "logs"]}});
+    let spec = Spec::from_function_config(Some(&typed)).unwrap();
+    assert_eq!(spec.probes, ProbePolicy::Drop);
+    assert_eq!(spec.sidecars, ["proxy", "logs"]);
+    for text in ["proxy, logs", "[proxy, logs]", "[\"proxy\", \"logs\"]"] {
+        let map = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "data": {"probes": "drop", "sidecars": text}});
+        let spec = Spec::from_function_config(Some(&map)).unwrap();
+        assert_eq!(spec.sidecars, ["proxy", "logs"], "{text}");
+        assert_eq!(spec.probes, ProbePolicy::Drop);
+    }
+    let twice = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"sidecars": ["a", "a"]}});
+    let err = Spec::from_function_config(Some(&twice))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("spec.sidecars") && err.contains("twice"),
+        "{err}"
+    );
+    let typo = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"sidecar": ["a"]}});
+    let err = Spec::from_function_config(Some(&typo))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean \"sidecars\""), "{err}");
+    let bad = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"probes": "dropp"}});
+    let err = Spec::from_function_config(Some(&bad))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("\"drop\""), "{err}");
+}

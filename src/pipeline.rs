@@ -9,6 +9,8 @@ use crate::results;
 use crate::source::{self, Input, InputError, Located};
 use crate::spill::{Text, Texts};
 use crate::yaml::{tree, value::Resolver};
+
+mod early;
 use serde_json::Value;
 
 /// Settings from the command line, which win over the ResourceList's `functionConfig`.
@@ -115,10 +117,29 @@ fn run_text<'a>(
     overrides: &Overrides,
 ) -> Result<Output<'a>, RunError> {
     let json = source::is_json(text);
-    match source::locate(text)? {
+    // When the config can be known before the scan, each workload is converted as soon as the
+    // scan has read it, from the tree the scan built: parsed once, and its tree dropped right
+    // away. The guess is checked against what the scan finds; a wrong guess only costs speed.
+    let early = early::config(text, overrides);
+    let mut eager = Eager::default();
+    let located = match &early {
+        Some((config, _)) => source::locate_with(
+            text,
+            Some(&mut |found: &Located<'a>, tree| {
+                let outcome = object::process(text, found, op, config, json, Some(tree));
+                eager.push(found.range.start, outcome);
+            }),
+            op == Operation::Convert && !config.select_all,
+        )?,
+        None => source::locate(text)?,
+    };
+    match located {
         Input::Stream { objects } => {
             let config = config_for(overrides, None)?;
-            let done = process_all(text, &objects, op, &config, json);
+            if !matches!(&early, Some((_, None))) {
+                eager = Eager::default();
+            }
+            let done = process_all(text, &objects, op, &config, json, eager);
             let failed = done.reports.iter().any(|r| r.severity == Severity::Error);
             Ok(Output {
                 input: text,
@@ -142,8 +163,11 @@ fn run_text<'a>(
                 Some(range) => Some(function_config_value(text, range)?),
                 None => None,
             };
+            if !matches!(&early, Some((_, guessed)) if *guessed == function_config) {
+                eager = Eager::default();
+            }
             let done = match config_for(overrides, function_config.as_ref()) {
-                Ok(config) => process_all(text, &items, op, &config, json),
+                Ok(config) => process_all(text, &items, op, &config, json, eager),
                 Err(e) => Processed {
                     reports: vec![config_report(&e)],
                     ..Processed::default()
@@ -238,6 +262,48 @@ pub fn nothing_selected(workloads: usize) -> Report {
     }
 }
 
+/// Objects converted during the scan, by where they start, in input order; their new texts
+/// already stored.
+#[derive(Default)]
+struct Eager {
+    texts: Texts,
+    done: std::collections::VecDeque<(usize, Stored)>,
+}
+
+/// An [`object::Outcome`] whose text is kept in a [`Texts`].
+struct Stored {
+    text: Option<Text>,
+    reports: Vec<Report>,
+    is_workload: bool,
+    touched: bool,
+}
+
+impl Eager {
+    fn push(&mut self, start: usize, outcome: object::Outcome) {
+        let stored = Stored {
+            text: outcome.text.map(|t| self.texts.store(t)),
+            reports: outcome.reports,
+            is_workload: outcome.is_workload,
+            touched: outcome.touched,
+        };
+        self.done.push_back((start, stored));
+    }
+
+    /// The outcome for the object starting at `start`, when it was converted during the scan.
+    fn take(&mut self, start: usize) -> Option<Stored> {
+        while let Some((at, _)) = self.done.front() {
+            if *at > start {
+                return None;
+            }
+            let (at, stored) = self.done.pop_front()?;
+            if at == start {
+                return Some(stored);
+            }
+        }
+        None
+    }
+}
+
 /// The text edits for every object, or none at all when any object has an error.
 fn process_all(
     text: &str,
@@ -245,15 +311,26 @@ fn process_all(
     op: Operation,
     config: &Config,
     json: bool,
+    mut eager: Eager,
 ) -> Processed {
-    let mut done = Processed::default();
+    let mut done = Processed {
+        texts: std::mem::take(&mut eager.texts),
+        ..Processed::default()
+    };
     for obj in objects {
-        let outcome = object::process(text, obj, op, config, json);
-        done.workloads += usize::from(outcome.is_workload);
-        done.selected += usize::from(outcome.touched);
-        done.reports.extend(outcome.reports);
-        if let Some(new_text) = outcome.text {
-            let stored = done.texts.store(new_text);
+        let stored = eager.take(obj.range.start).unwrap_or_else(|| {
+            let outcome = object::process(text, obj, op, config, json, None);
+            Stored {
+                text: outcome.text.map(|t| done.texts.store(t)),
+                reports: outcome.reports,
+                is_workload: outcome.is_workload,
+                touched: outcome.touched,
+            }
+        });
+        done.workloads += usize::from(stored.is_workload);
+        done.selected += usize::from(stored.touched);
+        done.reports.extend(stored.reports);
+        if let Some(stored) = stored.text {
             done.edits.push((obj.range.clone(), stored));
         }
     }

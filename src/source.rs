@@ -133,7 +133,28 @@ fn is_list(doc: &Document<'_>) -> bool {
 
 /// Finds every object of `text`.
 pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
-    let docs = scan::scan(text)?;
+    locate_with(text, None, false)
+}
+
+/// [`locate`], handing each Pod, Job and CronJob's syntax tree to `sink` as soon as it is read
+/// (see [`scan::Sink`]); the object's range there already has its trailing comment.
+pub fn locate_with<'t>(
+    text: &'t str,
+    sink: Option<scan::Sink<'_, 't>>,
+    only_annotated: bool,
+) -> Result<Input<'t>, InputError> {
+    let docs = match sink {
+        Some(sink) => scan::scan_with(
+            text,
+            Some(&mut |found: &Found<'t>, tree| {
+                let mut found = found.clone();
+                found.range.end = with_trailing_comment(text, found.range.end);
+                sink(&found, tree);
+            }),
+            only_annotated,
+        )?,
+        None => scan::scan(text)?,
+    };
     if docs.is_empty() {
         return Err(InputError::Empty);
     }

@@ -359,5 +359,7 @@ mod image_volume;
 mod resolved_stock;
 #[path = "e2e_cluster/resources_max.rs"]
 mod resources_max;
+#[path = "e2e_cluster/sidecars.rs"]
+mod sidecars;
 #[path = "e2e_cluster/step_controls.rs"]
 mod step_controls;

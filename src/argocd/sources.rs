@@ -42,6 +42,16 @@ pub(super) fn from_parameters_json(
                 return Err(invalid(&at, format!("`{key}` takes a string, not a map")));
             }
             commands_from_map(map.iter().map(|(k, v)| (k.as_str(), v)), &at)?
+        } else if let (Some(Value::Array(items)), "sidecars") = (param.get("array"), key) {
+            let names: Option<Vec<String>> = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect();
+            let names = names
+                .ok_or_else(|| invalid(&at, "`sidecars` takes container names".to_string()))?;
+            crate::convert::sidecars::check_names(&names)
+                .map_err(|e| invalid(&at, format!("sidecars {e}")))?;
+            Value::from(names)
         } else if param.get("array").is_some() {
             return Err(invalid(
                 &at,

@@ -73,3 +73,27 @@ fn resources_policy_from_env_and_parameters() {
     let spec = crate::config::Spec::from_function_config(Some(&v)).unwrap();
     assert_eq!(spec.resources, crate::config::ResourcePolicy::Max);
 }
+
+#[test]
+fn probes_and_sidecars_from_parameters_and_env() {
+    let params = r#"[{"name": "sidecars", "array": ["proxy", "logs"]}, {"name": "probes", "string": "drop"}]"#;
+    let v = config_from_env(env(&[("ARGOCD_APP_PARAMETERS", params)])).unwrap();
+    assert_eq!(
+        v["spec"],
+        json!({"probes": "drop", "sidecars": ["proxy", "logs"]})
+    );
+    let v = config_from_env(env(&[("ARGOCD_ENV_sidecars", "proxy, logs")])).unwrap();
+    assert_eq!(v["spec"], json!({"sidecars": ["proxy", "logs"]}));
+    let err = config_from_env(env(&[("PARAM_PROBES", "dorp")])).unwrap_err();
+    assert!(
+        err.to_string().contains("\"error\", \"drop\" or \"keep\""),
+        "{err}"
+    );
+    let bad = r#"[{"name": "sidecars", "array": ["a", "a"]}]"#;
+    let err = config_from_env(env(&[("ARGOCD_APP_PARAMETERS", bad)])).unwrap_err();
+    assert!(err.to_string().contains("twice"), "{err}");
+    // The config they make is accepted as is.
+    let v = config_from_env(env(&[("ARGOCD_APP_PARAMETERS", params)])).unwrap();
+    let spec = crate::config::Spec::from_function_config(Some(&v)).unwrap();
+    assert_eq!(spec.sidecars, ["proxy", "logs"]);
+}

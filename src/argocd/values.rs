@@ -30,6 +30,16 @@ pub(super) fn parse_string(key: &str, text: &str, var: &str) -> Result<Value, En
         "install" => crate::config::Install::parse(text.trim())
             .map(|mode| Value::String(mode.as_str().to_string()))
             .map_err(|e| invalid(var, e)),
+        "probes" => match text.trim() {
+            p @ ("error" | "drop" | "keep") => Ok(Value::String(p.to_string())),
+            other => Err(invalid(
+                var,
+                format!("probes must be \"error\", \"drop\" or \"keep\", not {other:?}"),
+            )),
+        },
+        "sidecars" => crate::convert::sidecars::parse_names(text)
+            .map(Value::from)
+            .map_err(|e| invalid(var, format!("sidecars {e}"))),
         _ => {
             let parsed: Value = serde_json::from_str(text).map_err(|e| {
                 invalid(

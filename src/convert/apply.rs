@@ -17,8 +17,10 @@ pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
         }
     }
     let mut out = apply_lists_and_policy(out, plan);
+    // In the containers' current places, before sidecars move.
     super::resources::apply_edits(&mut out, &plan.key_edits);
-    with_literals(out, &plan.literals)
+    let out = with_literals(out, &plan.literals);
+    super::sidecars::apply(out, plan)
 }
 
 fn apply_lists_and_policy(mut out: Value, plan: &Plan) -> Value {

@@ -9,7 +9,9 @@
 mod apply;
 pub mod install;
 mod notes;
+pub mod probes;
 pub mod resources;
+pub mod sidecars;
 #[cfg(test)]
 mod tests;
 mod unwrap;
@@ -104,6 +106,8 @@ pub struct Original {
     pub literals: Literals,
     /// The steps' resources as written (`resources: max` lowers their requests).
     pub resources: resources::Originals,
+    /// Sidecars moved into `initContainers` and probes dropped, and what deciding them needs.
+    pub moved: sidecars::Moved,
 }
 
 /// What one container's owned fields must hold.
@@ -135,6 +139,9 @@ pub struct Plan {
     pub literals: Literals,
     /// Keys set or removed in place (pod-level and the steps' resources, `resources: max`).
     pub key_edits: Vec<resources::KeyEdit>,
+    /// Containers moved between `containers` and `initContainers`, probes dropped or
+    /// written back (see [`sidecars`]).
+    pub moves: sidecars::Moves,
 }
 
 /// Whether an init container is the injected one.
@@ -148,6 +155,8 @@ pub fn is_injected_volume(item: &Value) -> bool {
         n == protocol::BIN_VOLUME
             || n == install::DEFAULTED_RESTART_VOLUME
             || n == install::LITERALS_VOLUME
+            || n == sidecars::SIDECARS_VOLUME
+            || n == probes::PROBES_VOLUME
             || is_run_volume_name(n)
     })
 }
@@ -177,7 +186,22 @@ fn runs_the_runner(container: &Value) -> bool {
 
 /// Plans the sequential form of a pod spec read by [`unwrap`]. `annotation` holds the
 /// object's own step settings (`kueueleuleu.io/steps`), which win over the config's.
+/// Sidecars are set aside first: the steps are planned without them.
 pub fn wrap(
+    original: &Original,
+    config: &Config,
+    annotation: &StepsMap,
+) -> Result<Plan, Vec<Finding>> {
+    let sel = sidecars::select(original, config)?;
+    let steps = sidecars::steps_only(original, &sel);
+    let mut plan = wrap_steps(&steps, config, annotation).map_err(|e| sel.remap(e))?;
+    plan.notes = sel.remap(std::mem::take(&mut plan.notes));
+    sidecars::finish(&mut plan, original, &sel, config);
+    resources::remap_steps(&mut plan.key_edits, |k| sel.container_of(k));
+    Ok(plan)
+}
+
+fn wrap_steps(
     original: &Original,
     config: &Config,
     annotation: &StepsMap,
@@ -333,6 +357,7 @@ pub fn wrap(
         notes,
         literals: Literals::new(),
         key_edits: sized.edits,
+        moves: sidecars::Moves::default(),
     })
 }
 
@@ -373,7 +398,7 @@ fn init_container(image: &str, original: &Original) -> Value {
 
 /// Plans the original form back: no injected items, the user's own command and args.
 pub fn revert(original: &Original) -> Plan {
-    Plan {
+    let mut plan = Plan {
         containers: original
             .containers
             .iter()
@@ -389,5 +414,8 @@ pub fn revert(original: &Original) -> Plan {
         notes: vec![],
         literals: original.literals.clone(),
         key_edits: resources::restore(&original.resources.record),
-    }
+        moves: sidecars::Moves::default(),
+    };
+    sidecars::revert_moves(&mut plan, original);
+    plan
 }

@@ -55,10 +55,19 @@ pub(super) fn check_probes(
                         "container {:?} has a {probe}, which runs while the step waits for the steps before it (a liveness or \
                          startup probe can kill it there, a readiness probe keeps the Pod \
                          unready); remove it, or set the function config's `probes: keep` to \
-                         accept that",
+                         accept that, or `probes: drop` to remove them from the steps",
                         c.name
                     ),
                 )),
+                ProbePolicy::Drop => notes.push(Finding {
+                    severity: Severity::Warning,
+                    field,
+                    message: format!(
+                        "container {:?}: its {probe} is dropped (probes: drop), since it would run \
+                         while the step waits for its turn; revert writes it back",
+                        c.name
+                    ),
+                }),
                 ProbePolicy::Keep => notes.push(Finding {
                     severity: Severity::Warning,
                     field,

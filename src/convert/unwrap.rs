@@ -70,6 +70,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             Err(f) => errors.push(f),
         }
     }
+    let moved = super::sidecars::read(containers, init, volumes, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -91,6 +92,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             explicit_literals(spec, containers)
         },
         resources,
+        moved,
     })
 }
 
@@ -228,7 +230,7 @@ fn check_reserved_names(
 /// effective request (one step's request is at most the sum of all), meets any LimitRange
 /// minimum, maximum and ratio the step meets, is Guaranteed when the step is, and gets the
 /// same LimitRange defaults when the step declares nothing.
-fn init_resources(first: &Value) -> Option<Value> {
+pub(super) fn init_resources(first: &Value) -> Option<Value> {
     const COPIED: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
     let resources = first.get("resources")?;
     let mut out = serde_json::Map::new();

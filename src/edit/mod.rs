@@ -8,9 +8,13 @@
 
 mod argv;
 mod keys;
+mod moves;
+mod probes;
 mod resources;
 
 pub use resources::written_texts;
+
+pub use probes::probe_entry_text;
 
 use crate::convert::{ContainerPlan, Literals, Plan, is_injected_init, is_injected_volume};
 use crate::emit;
@@ -41,14 +45,18 @@ pub struct Reinterpreted {
     pub reading: &'static str,
 }
 
-/// The new text of the object and the scalars that had to be quoted on the way.
+/// The new text of the object at `range` of `text` (which the tree's offsets point into) and
+/// the scalars that had to be quoted on the way.
 pub fn apply<'t>(
     text: &'t str,
+    range: std::ops::Range<usize>,
     spec: &Node,
     current: &Value,
     plan: &'t Plan,
     json: bool,
 ) -> Result<(String, Vec<Reinterpreted>), EditError> {
+    // Nothing after the object is visible, as if it had been cut out of the input.
+    let text = &text[..range.end];
     let mut e = Editor {
         text,
         json,
@@ -74,13 +82,18 @@ pub fn apply<'t>(
         let value = now.and_then(|c| c.get(i)).unwrap_or(&Value::Null);
         e.container(node, value, want, i)?;
     }
-    e.tail(
-        spec,
-        current,
-        ("initContainers", "initContainers"),
-        is_injected_init,
-        &plan.init_tail,
-    )?;
+    e.probe_moves(spec, plan)?;
+    if plan.moves.touches_init() {
+        e.sidecar_moves(spec, current, plan)?;
+    } else {
+        e.tail(
+            spec,
+            current,
+            ("initContainers", "initContainers"),
+            is_injected_init,
+            &plan.init_tail,
+        )?;
+    }
     e.tail(
         spec,
         current,
@@ -103,7 +116,10 @@ pub fn apply<'t>(
             *inserted = to_crlf(inserted);
         }
     }
-    Ok((splice(text, edits), e.notes))
+    for (r, _) in &mut edits {
+        *r = r.start - range.start..r.end - range.start;
+    }
+    Ok((splice(&text[range], edits), e.notes))
 }
 
 type Edit = (std::ops::Range<usize>, String);

@@ -6,7 +6,7 @@
 use super::{EditError, Editor, shape};
 use crate::convert::resources::{KeyEdit, Seg, at_path, parent_path};
 use crate::emit;
-use crate::yaml::tree::{Body, Node};
+use crate::yaml::tree::{Body, Node, Style, colon_after};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -49,6 +49,15 @@ impl Editor<'_> {
                 Some(t) => format!(" {t}"),
                 None => self.value_text(map, v),
             });
+            // A quoted scalar is replaced up to its closing quote: the node's span can reach
+            // over the spaces and comment after it.
+            if let (Some((k, v)), Some(text)) = (map.entry(key), &text)
+                && let Some(end) = quoted_end(self.text, v)
+                && let Some(colon) = colon_after(self.text, k)
+            {
+                self.edits.push((colon + 1..end, text.clone()));
+                continue;
+            }
             // A new `resources` key goes after the image, where people put it.
             self.set(map, key, text, &["image"])?;
         }
@@ -64,6 +73,26 @@ impl Editor<'_> {
         }
         format!(" {}", self.inline(value))
     }
+}
+
+/// Where a single-line quoted scalar's closing quote ends.
+fn quoted_end(text: &str, v: &Node) -> Option<usize> {
+    let quote = match v.body {
+        Body::Scalar(_, Style::Double) => b'"',
+        Body::Scalar(_, Style::Single) => b'\'',
+        _ => return None,
+    };
+    let bytes = text.as_bytes();
+    let mut i = v.start + 1;
+    while i < bytes.len() && bytes[i] != b'\n' {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn has_merge(map: &Node) -> bool {

@@ -131,8 +131,16 @@ pub fn pod_spec_path(api_version: &str, kind: &str) -> Option<&'static [&'static
     }
 }
 
-/// Processes one object of `input` (the whole input text).
-pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json: bool) -> Outcome {
+/// Processes one object of `input` (the whole input text). `tree` is the object's syntax tree
+/// when the scan built it (offsets into `input`); without it the object's text is parsed.
+pub fn process(
+    input: &str,
+    obj: &Located,
+    op: Operation,
+    config: &Config,
+    json: bool,
+    tree: Option<Node>,
+) -> Outcome {
     let found = obj;
     let object_text = &input[found.range.clone()];
     let first_line = found.line;
@@ -270,7 +278,7 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
     }
     let parsed = match full {
         Some(p) => p,
-        None => match parse() {
+        None => match tree.map_or_else(parse, |root| from_tree(input, found, root)) {
             Ok(p) => {
                 let _ = named.set(with_line(ObjectRef::of(&p.value)));
                 p
@@ -306,9 +314,27 @@ pub fn process(input: &str, obj: &Located, op: Operation, config: &Config, json:
             return outcome;
         }
     };
+    let sidecars = match op {
+        Operation::Convert => convert::sidecars::annotation_of(&parsed.value),
+        Operation::Revert => Ok(None),
+    };
+    let sidecars = match sidecars {
+        Ok(s) => s,
+        Err(message) => {
+            outcome.reports.push(report(
+                Severity::Error,
+                Some(format!(
+                    "metadata.annotations.{}",
+                    convert::sidecars::SIDECARS_ANNOTATION
+                )),
+                message,
+            ));
+            return outcome;
+        }
+    };
     let spec_tree = path.iter().try_fold(&parsed.root, |n, key| n.get(key));
-    let written = spec_tree.map(|node| (parsed.text.as_str(), node));
-    let plan = match plan_for(spec_value, op, config, &steps, written) {
+    let written = spec_tree.map(|node| (&parsed.text[..], node));
+    let plan = match plan_for(spec_value, op, config, (&steps, sidecars), written) {
         Ok(Some(plan)) => plan,
         Ok(None) => return outcome,
         Err(findings) => {
@@ -399,12 +425,16 @@ fn plan_for(
     spec: &Value,
     op: Operation,
     config: &Config,
-    steps: &StepsMap,
+    (steps, sidecars): (&StepsMap, Option<Vec<String>>),
     written: Option<(&str, &Node)>,
 ) -> Result<Option<Plan>, Vec<Finding>> {
     match op {
         Operation::Convert => {
             let mut original = convert::unwrap(spec)?;
+            original.moved.annotation = sidecars;
+            if let Some((text, node)) = written {
+                convert::probes::exact_texts(text, node, &mut original);
+            }
             if !original.was_converted
                 && let Some((text, node)) = written
             {
@@ -421,6 +451,6 @@ fn plan_for(
 }
 
 use annotations::{Annotation, annotation_of, steps_annotation};
-use read::{Parsed, loose_identity, parse_object};
+use read::{Parsed, from_tree, loose_identity, parse_object};
 use shared::owned_nodes_safe;
 use verify::edit_text;

@@ -2,31 +2,59 @@
 //! and its meaning, and its identity even when it has no single meaning.
 
 use super::ObjectRef;
+use crate::source::Located;
 use crate::yaml::tree::{self, Body, Node};
 use crate::yaml::value::Resolver;
 use serde_json::Value;
+use std::borrow::Cow;
+use std::ops::Range;
 
-/// One object, parsed: its text (indented back to where it stood), its tree and meaning.
-pub(super) struct Parsed {
-    /// Column the object's first line stood at (its text is indented back by this much).
+/// One object, parsed: the text its tree's offsets point into, its tree and its meaning.
+pub(super) struct Parsed<'a> {
+    /// Column the object's first line stood at.
     pub(super) column: usize,
     /// Line of the object's first byte in the input.
     pub(super) first_line: usize,
-    pub(super) text: String,
+    /// The whole input, when the scan built the tree; else the object's own text indented
+    /// back to where it stood.
+    pub(super) text: Cow<'a, str>,
+    /// Where the object is in `text`.
+    pub(super) range: Range<usize>,
     pub(super) root: Node,
     pub(super) value: Value,
     /// Anchor ids that some alias in the object (or another object) refers to.
     pub(super) used_anchors: Vec<usize>,
 }
 
-/// Line of the object's first byte in the input, to turn the object's lines into the input's.
+/// The object whose tree the scan built from the input's own events: nothing is parsed again.
+/// The scan passes only objects without anchors and aliases, so none is shared.
+pub(super) fn from_tree<'a>(
+    input: &'a str,
+    found: &Located<'_>,
+    root: Node,
+) -> Result<Parsed<'a>, String> {
+    let value = Resolver::new(&root)
+        .value(&root)
+        .map_err(|e| e.to_string())?;
+    Ok(Parsed {
+        column: found.column,
+        first_line: found.line,
+        text: Cow::Borrowed(input),
+        range: found.range.clone(),
+        root,
+        value,
+        used_anchors: Vec::new(),
+    })
+}
+
+/// Parses an object cut out of the input; `first_line` turns its lines into the input's.
 pub(super) fn parse_object(
     text: &str,
     column: usize,
     first_line: usize,
     exported: &[usize],
     start: usize,
-) -> Result<Parsed, String> {
+) -> Result<Parsed<'static>, String> {
     let padded = format!("{}{}", " ".repeat(column), text);
     let shift = |line: usize| line + first_line - 1;
     let mut docs = tree::parse(&padded)
@@ -54,7 +82,8 @@ pub(super) fn parse_object(
     Ok(Parsed {
         column,
         first_line,
-        text: padded,
+        range: column..padded.len(),
+        text: Cow::Owned(padded),
         root,
         value,
         used_anchors: used,

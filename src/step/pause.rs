@@ -214,7 +214,10 @@ mod tests {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 assert_eq!(fs::read_to_string(&marker).unwrap(), "how to go on\n");
-                fs::write(dir.join(run_files::DEBUG_DECISION), word).unwrap();
+                // As `kueueleuleu-step debug` does: the runner must never see half a word.
+                let tmp = dir.join("decision.tmp");
+                fs::write(&tmp, word).unwrap();
+                fs::rename(&tmp, dir.join(run_files::DEBUG_DECISION)).unwrap();
             });
             let started = Instant::now();
             assert_eq!(

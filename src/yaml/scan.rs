@@ -3,10 +3,9 @@
 //! that are only copied, so memory stays near the input's size, and their bytes are never
 //! re-emitted, so big integers, custom tags and odd styles in them pass through untouched.
 
-use super::offsets::Offsets;
-use super::tree::SyntaxError;
+use super::tree::{Body, Builder, Node, Style, SyntaxError};
 use crate::text::column;
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use saphyr_parser::{Event, ScalarStyle, Span};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -84,14 +83,32 @@ pub struct Document<'t> {
 
 /// Every non-empty document of `text`, in order.
 pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
+    scan_with(text, None, false)
+}
+
+/// Receives each Pod, Job or CronJob as soon as it is scanned, with its syntax tree built from
+/// the same events (offsets into the whole input), so that it can be converted without being
+/// parsed again and its tree dropped before the next object is read. Objects with anchors or
+/// aliases are not passed: whether another object shares them is known only at the end.
+pub type Sink<'s, 't> = &'s mut dyn FnMut(&Found<'t>, Node);
+
+/// [`scan`], passing every workload object's tree to `sink` on the way; with
+/// `only_annotated`, only objects whose metadata has the selection annotation (the others
+/// would only be copied, so no tree is built for them).
+pub fn scan_with<'t>(
+    text: &'t str,
+    sink: Option<Sink<'_, 't>>,
+    only_annotated: bool,
+) -> Result<Vec<Document<'t>>, SyntaxError> {
     let mut s = Scanner {
-        parser: Parser::new_from_str(text),
-        offsets: Offsets::new(text),
+        b: Builder::new(text),
         text,
         owner: None,
         anchors: HashMap::new(),
         aliases: Vec::new(),
         doc: 0,
+        sink,
+        only_annotated,
     };
     let mut docs = Vec::new();
     loop {
@@ -121,9 +138,8 @@ pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
 /// Which object (document index, item index) a node belongs to while scanning.
 type Owner = (usize, Option<usize>);
 
-struct Scanner<'t> {
-    parser: Parser<'t, StrInput<'t>>,
-    offsets: Offsets<'t>,
+struct Scanner<'s, 't> {
+    b: Builder<'t>,
     text: &'t str,
     owner: Option<Owner>,
     /// (document, anchor id) -> owner and node offset.
@@ -131,6 +147,8 @@ struct Scanner<'t> {
     /// (document, anchor id, owner) of every alias.
     aliases: Vec<(usize, usize, Owner)>,
     doc: usize,
+    sink: Option<Sink<'s, 't>>,
+    only_annotated: bool,
 }
 
 /// saphyr reports an absent value as a plain `~` that is not written `~` in the text.
@@ -149,9 +167,9 @@ fn shape_of(event: &Event<'_>) -> &'static str {
     }
 }
 
-impl<'t> Scanner<'t> {
+impl<'t> Scanner<'_, 't> {
     fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
-        super::tree::next_event(&mut self.parser)
+        self.b.next()
     }
 
     fn document(
@@ -161,7 +179,7 @@ impl<'t> Scanner<'t> {
     ) -> Result<Option<Document<'t>>, SyntaxError> {
         let doc_index = self.doc;
         let line = span.start.line();
-        let start = self.offsets.byte(span.start.index());
+        let start = self.b.offsets.byte(span.start.index());
         if !matches!(event, Event::MappingStart(..)) {
             if is_empty_at(self.text, start, &event) {
                 self.skip(event, span, 0)?;
@@ -191,6 +209,7 @@ impl<'t> Scanner<'t> {
         }
         self.owner = Some((doc_index, None));
         self.note_anchor(&event, start);
+        let plain_root = matches!(event, Event::MappingStart(0, None));
         let flow = span.end.index() > span.start.index();
         let mut doc = Document {
             number: doc_index,
@@ -212,26 +231,44 @@ impl<'t> Scanner<'t> {
         };
         let mut seen: Vec<String> = Vec::new();
         let mut last_end = start;
+        let mut tree = Tree {
+            building: self.sink.is_some() && plain_root,
+            list: Vec::new(),
+        };
         loop {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 last_end = if flow {
-                    self.offsets.byte(key_span.start.index()) + 1
+                    self.b.offsets.byte(key_span.start.index()) + 1
                 } else {
                     last_end
                 };
                 break;
             }
-            let key_start = self.offsets.byte(key_span.start.index());
+            let key_start = self.b.offsets.byte(key_span.start.index());
             let name = self.key_name(&key, &mut doc.root.summary, &mut seen);
+            if matches!(
+                name.as_deref(),
+                Some("items" | "functionConfig" | "results")
+            ) {
+                tree = Tree {
+                    building: false,
+                    list: Vec::new(),
+                };
+            }
+            if tree.building {
+                last_end =
+                    self.entry(name, (key, key_span), &mut doc.root.summary, &mut tree, 1)?;
+                continue;
+            }
             let key_end = self.skip(key, key_span, 1)?;
             let (value, value_span) = self.next()?;
             let empty = is_empty_at(
                 self.text,
-                self.offsets.byte(value_span.start.index()),
+                self.b.offsets.byte(value_span.start.index()),
                 &value,
             );
-            let value_start = self.offsets.byte(value_span.start.index());
+            let value_start = self.b.offsets.byte(value_span.start.index());
             let end = match name.as_deref() {
                 Some("items") if matches!(value, Event::SequenceStart(..)) => {
                     let (items, end) = self.items(value, value_span, doc_index)?;
@@ -263,6 +300,19 @@ impl<'t> Scanner<'t> {
             last_end = self.entry_end(empty, key_end, end);
         }
         doc.root.range = start..last_end;
+        if let Some(entries) = tree.entries(&doc.root.summary) {
+            let root = Node {
+                start,
+                end: last_end,
+                line,
+                anchor: 0,
+                tag: None,
+                body: Body::Map { flow, entries },
+            };
+            if let Some(sink) = self.sink.as_mut() {
+                sink(&doc.root, root);
+            }
+        }
         Ok(Some(doc))
     }
 
@@ -272,7 +322,7 @@ impl<'t> Scanner<'t> {
         span: Span,
         doc_index: usize,
     ) -> Result<(Vec<Found<'t>>, usize), SyntaxError> {
-        let start = self.offsets.byte(span.start.index());
+        let start = self.b.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         let flow = span.end.index() > span.start.index();
         let mut items = Vec::new();
@@ -280,7 +330,7 @@ impl<'t> Scanner<'t> {
             let (event, span) = self.next()?;
             if matches!(event, Event::SequenceEnd) {
                 let end = if flow {
-                    self.offsets.byte(span.start.index()) + 1
+                    self.b.offsets.byte(span.start.index()) + 1
                 } else {
                     items.last().map_or(start, |f: &Found<'t>| f.range.end)
                 };
@@ -292,39 +342,141 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    /// Reads one object's summary and finds where it ends.
+    /// Reads one object's summary and finds where it ends; with a sink, also builds its tree
+    /// while it may be a Pod, Job or CronJob, and hands the tree over.
     fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found<'t>, SyntaxError> {
-        let start = self.offsets.byte(span.start.index());
+        let start = self.b.offsets.byte(span.start.index());
         let line = span.start.line();
-        if !matches!(event, Event::MappingStart(..)) {
-            let shape = shape_of(&event);
-            let end = self.skip(event, span, 2)?;
-            return Ok(Found {
-                range: start..end,
-                column: column(self.text, start),
-                line,
-                is_mapping: false,
-                shape,
-                summary: Summary::default(),
-                exported_anchors: vec![],
-                imports_alias: false,
-            });
-        }
-        let mut summary = Summary::default();
-        if let Event::MappingStart(anchor, tag) = &event {
-            summary.needs_full_read |= *anchor != 0 || tag.is_some();
-        }
-        let end = self.summarize(event, span, &mut summary, 2, Level::Object)?;
-        Ok(Found {
-            range: start..end,
+        let mut found = Found {
+            range: start..start,
             column: column(self.text, start),
             line,
             is_mapping: true,
             shape: "a mapping",
-            summary,
+            summary: Summary::default(),
             exported_anchors: vec![],
             imports_alias: false,
-        })
+        };
+        let Event::MappingStart(anchor, tag) = &event else {
+            found.is_mapping = false;
+            found.shape = shape_of(&event);
+            found.range.end = self.skip(event, span, 2)?;
+            return Ok(found);
+        };
+        let plain_root = *anchor == 0 && tag.is_none();
+        found.summary.needs_full_read |= !plain_root;
+        if self.sink.is_none() || !plain_root {
+            found.range.end = self.summarize(event, span, &mut found.summary, 2, Level::Object)?;
+            return Ok(found);
+        }
+        let flow = span.end.index() > span.start.index();
+        let mut tree = Tree::default();
+        let mut seen: Vec<String> = Vec::new();
+        let mut last_end = start;
+        loop {
+            let (key, key_span) = self.next()?;
+            if matches!(key, Event::MappingEnd) {
+                if flow {
+                    last_end = self.b.offsets.byte(key_span.start.index()) + 1;
+                }
+                break;
+            }
+            let name = self.key_name(&key, &mut found.summary, &mut seen);
+            last_end = self.entry(name, (key, key_span), &mut found.summary, &mut tree, 3)?;
+        }
+        found.range.end = last_end;
+        if let Some(entries) = tree.entries(&found.summary) {
+            let root = Node {
+                start,
+                end: last_end,
+                line,
+                anchor: 0,
+                tag: None,
+                body: Body::Map { flow, entries },
+            };
+            if let Some(sink) = self.sink.as_mut() {
+                sink(&found, root);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Reads one entry of an object's root mapping (its key event already read and named):
+    /// into `tree` while it is being built, else only what selection needs. Returns where the
+    /// entry ends.
+    fn entry(
+        &mut self,
+        name: Option<String>,
+        (key, key_span): (Event<'t>, Span),
+        summary: &mut Summary<'t>,
+        tree: &mut Tree,
+        depth: usize,
+    ) -> Result<usize, SyntaxError> {
+        if tree.building {
+            let k = self.b.node(key, key_span)?;
+            let (value, value_span) = self.next()?;
+            let v = self.b.node(value, value_span)?;
+            let shared = self.note_tree(&k) | self.note_tree(&v);
+            if let Some(field) = name.as_deref() {
+                field_of_node(field, &v, summary);
+            }
+            let end = super::tree::entry_end(self.text, &k, &v);
+            let unselected = self.only_annotated
+                && name.as_deref() == Some("metadata")
+                && summary.selection.is_none();
+            tree.building = !shared
+                && !unselected
+                && !summary.needs_full_read
+                && summary.kind.as_ref().is_none_or(is_workload_kind);
+            if tree.building {
+                tree.list.push((k, v));
+            } else {
+                tree.list = Vec::new();
+            }
+            return Ok(end);
+        }
+        let key_end = self.skip(key, key_span, depth)?;
+        let (value, value_span) = self.next()?;
+        let empty = is_empty_at(
+            self.text,
+            self.b.offsets.byte(value_span.start.index()),
+            &value,
+        );
+        let end = match name.as_deref() {
+            Some(field) => self.field(field, value, value_span, summary, depth)?,
+            None => self.skip(value, value_span, depth)?,
+        };
+        Ok(self.entry_end(empty, key_end, end))
+    }
+
+    /// Records the anchors and aliases of a built node (as `skip` does for the ones it
+    /// passes); true when there are any.
+    fn note_tree(&mut self, node: &Node) -> bool {
+        let mut any = false;
+        node.walk(&mut |n| {
+            if n.anchor != 0 || matches!(n.body, Body::Alias(_)) {
+                any = true;
+            }
+        });
+        if any {
+            let mut marks = Vec::new();
+            node.walk(&mut |n| {
+                let alias = match n.body {
+                    Body::Alias(id) => Some(id),
+                    _ => None,
+                };
+                marks.push((n.anchor, n.start, alias));
+            });
+            for (anchor, start, alias) in marks {
+                if anchor != 0 {
+                    self.note_anchor(&Event::MappingStart(anchor, None), start);
+                }
+                if let Some(id) = alias {
+                    self.note_anchor(&Event::Alias(id), start);
+                }
+            }
+        }
+        any
     }
 
     /// Walks a mapping at one of the levels that selection reads, and returns its end.
@@ -336,7 +488,7 @@ impl<'t> Scanner<'t> {
         depth: usize,
         level: Level,
     ) -> Result<usize, SyntaxError> {
-        let start = self.offsets.byte(span.start.index());
+        let start = self.b.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         let flow = span.end.index() > span.start.index();
         let mut seen: Vec<String> = Vec::new();
@@ -345,7 +497,7 @@ impl<'t> Scanner<'t> {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 return Ok(if flow {
-                    self.offsets.byte(key_span.start.index()) + 1
+                    self.b.offsets.byte(key_span.start.index()) + 1
                 } else {
                     last_end
                 });
@@ -355,7 +507,7 @@ impl<'t> Scanner<'t> {
             let (value, value_span) = self.next()?;
             let empty = is_empty_at(
                 self.text,
-                self.offsets.byte(value_span.start.index()),
+                self.b.offsets.byte(value_span.start.index()),
                 &value,
             );
             let end = match (level, name.as_deref()) {
@@ -472,11 +624,11 @@ impl<'t> Scanner<'t> {
                 column: span.start.col() + 1,
             });
         }
-        let start = self.offsets.byte(span.start.index());
+        let start = self.b.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         match event {
             Event::Scalar(_, style, ..) => {
-                let end = self.offsets.byte(span.end.index());
+                let end = self.b.offsets.byte(span.end.index());
                 Ok(match style {
                     ScalarStyle::Literal | ScalarStyle::Folded => {
                         start + self.text[start..end].trim_end().len()
@@ -484,7 +636,7 @@ impl<'t> Scanner<'t> {
                     _ => end,
                 })
             }
-            Event::Alias(_) => Ok(self.offsets.byte(span.end.index())),
+            Event::Alias(_) => Ok(self.b.offsets.byte(span.end.index())),
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 let is_map = matches!(event, Event::MappingStart(..));
                 let flow = span.end.index() > span.start.index();
@@ -494,12 +646,12 @@ impl<'t> Scanner<'t> {
                     let (child, child_span) = self.next()?;
                     if matches!(child, Event::SequenceEnd | Event::MappingEnd) {
                         return Ok(if flow {
-                            self.offsets.byte(child_span.start.index()) + 1
+                            self.b.offsets.byte(child_span.start.index()) + 1
                         } else {
                             last_end
                         });
                     }
-                    let child_start = self.offsets.byte(child_span.start.index());
+                    let child_start = self.b.offsets.byte(child_span.start.index());
                     let empty = is_empty_at(self.text, child_start, &child);
                     let child_end = self.skip(child, child_span, depth + 1)?;
                     last_end = if is_map && value_next {
@@ -569,6 +721,115 @@ fn found_mut<'d, 't>(docs: &'d mut [Document<'t>], owner: Owner) -> Option<&'d m
     match owner.1 {
         None => Some(&mut doc.root),
         Some(i) => doc.items.as_mut()?.get_mut(i),
+    }
+}
+
+/// An object's root entries while its tree is built.
+struct Tree {
+    building: bool,
+    list: Vec<(Node, Node)>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree {
+            building: true,
+            list: Vec::new(),
+        }
+    }
+}
+
+impl Tree {
+    /// The entries, when the whole object was built and it is a Pod, Job or CronJob.
+    fn entries(self, summary: &Summary<'_>) -> Option<Vec<(Node, Node)>> {
+        (self.building && summary.kind.as_ref().is_some_and(is_workload_kind)).then_some(self.list)
+    }
+}
+
+/// The kinds that have a pod spec (their API version is checked later).
+fn is_workload_kind(kind: &Scalar<'_>) -> bool {
+    matches!(kind.text.as_ref(), "Pod" | "Job" | "CronJob")
+}
+
+/// What selection reads from a built root entry `field: value`, as [`Scanner::field`] reads
+/// it from events.
+fn field_of_node<'t>(field: &str, value: &Node, summary: &mut Summary<'t>) {
+    match field {
+        "apiVersion" | "kind" => {
+            let scalar = scalar_of_node(value, summary);
+            if field == "kind" {
+                summary.kind = scalar;
+            } else {
+                summary.api_version = scalar;
+            }
+        }
+        "metadata" => match &value.body {
+            Body::Map { entries, .. } => {
+                let mut seen = Vec::new();
+                for (k, v) in entries {
+                    if key_of_node(k, summary, &mut seen) != Some("annotations") {
+                        continue;
+                    }
+                    match &v.body {
+                        Body::Map { entries, .. } => {
+                            let mut seen = Vec::new();
+                            for (ak, av) in entries {
+                                if key_of_node(ak, summary, &mut seen) == Some(SELECTION) {
+                                    summary.selection = scalar_of_node(av, summary);
+                                }
+                            }
+                        }
+                        Body::Alias(_) => summary.needs_full_read = true,
+                        _ => {}
+                    }
+                }
+            }
+            Body::Alias(_) => summary.needs_full_read = true,
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// A key's name, noting what forces a full read, as [`Scanner::key_name`] does.
+fn key_of_node<'n>(
+    key: &'n Node,
+    summary: &mut Summary<'_>,
+    seen: &mut Vec<&'n str>,
+) -> Option<&'n str> {
+    match &key.body {
+        Body::Scalar(text, style) => {
+            if (*style == Style::Plain && text == "<<") || key.anchor != 0 || key.tag.is_some() {
+                summary.needs_full_read = true;
+            }
+            if seen.contains(&text.as_str()) {
+                summary.needs_full_read = true;
+            } else {
+                seen.push(text);
+            }
+            Some(text)
+        }
+        _ => {
+            summary.needs_full_read = true;
+            None
+        }
+    }
+}
+
+fn scalar_of_node<'t>(node: &Node, summary: &mut Summary<'t>) -> Option<Scalar<'t>> {
+    match &node.body {
+        Body::Scalar(text, style) => {
+            summary.needs_full_read |= node.anchor != 0 || node.tag.is_some();
+            Some(Scalar {
+                text: Cow::Owned(text.to_string()),
+                plain: *style == Style::Plain,
+            })
+        }
+        Body::Alias(_) => {
+            summary.needs_full_read = true;
+            None
+        }
+        _ => None,
     }
 }
 

@@ -156,12 +156,7 @@ pub(super) fn next_event<'t>(
 
 /// Parses every document of `text`; a document with no content is `None`.
 pub fn parse(text: &str) -> Result<Vec<Option<Node>>, SyntaxError> {
-    let mut builder = Builder {
-        parser: Parser::new_from_str(text),
-        offsets: Offsets::new(text),
-        text,
-        depth: 0,
-    };
+    let mut builder = Builder::new(text);
     let mut docs = Vec::new();
     loop {
         match builder.next()? {
@@ -182,19 +177,33 @@ pub fn parse(text: &str) -> Result<Vec<Option<Node>>, SyntaxError> {
     }
 }
 
-struct Builder<'t> {
+/// Builds nodes from saphyr's events; the scan shares one with the trees it builds, so an
+/// object it keeps is read from the same events it was found by.
+pub(super) struct Builder<'t> {
     parser: Parser<'t, saphyr_parser::StrInput<'t>>,
-    offsets: Offsets<'t>,
+    pub(super) offsets: Offsets<'t>,
     text: &'t str,
     depth: usize,
 }
 
 impl<'t> Builder<'t> {
-    fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
+    /// A builder over the events of `text`.
+    pub(super) fn new(text: &'t str) -> Self {
+        Builder {
+            parser: Parser::new_from_str(text),
+            offsets: Offsets::new(text),
+            text,
+            depth: 0,
+        }
+    }
+
+    /// The parser's next event.
+    pub(super) fn next(&mut self) -> Result<(Event<'t>, Span), SyntaxError> {
         next_event(&mut self.parser)
     }
 
-    fn node(&mut self, event: Event<'t>, span: Span) -> Result<Node, SyntaxError> {
+    /// The node that starts with `event` (its events are consumed).
+    pub(super) fn node(&mut self, event: Event<'t>, span: Span) -> Result<Node, SyntaxError> {
         if self.depth > super::scan::MAX_DEPTH {
             return Err(SyntaxError {
                 message: format!("nesting deeper than {} levels", super::scan::MAX_DEPTH),
@@ -225,27 +234,45 @@ impl<'t> Builder<'t> {
                     ScalarStyle::Folded => Style::Folded,
                 };
                 let mut start = start;
+                let mut empty_block = false;
                 if matches!(style, Style::Literal | Style::Folded) {
                     let content = self.text[start..end].trim_end();
                     end = start + content.len();
                     // An empty block scalar's span starts at whatever follows it (the next
                     // key's indentation, lines below): place it at the end of its header line.
-                    if content.is_empty()
-                        && let Some(header) = self.text[..start].rfind(['|', '>'])
-                    {
+                    // At the end of the input saphyr's span starts at the header instead.
+                    let header = if content.is_empty() {
+                        self.text[..start].rfind(['|', '>'])
+                    } else {
+                        let first_line_end = crate::text::line_end(self.text, start);
+                        // Content lines have only indentation before them; the header has
+                        // its key or dash.
+                        let before = &self.text[crate::text::line_start(self.text, start)..start];
+                        (content.starts_with(['|', '>'])
+                            && !before.trim().is_empty()
+                            && self.text[first_line_end..end].trim().is_empty())
+                        .then_some(start)
+                    };
+                    if let Some(header) = header {
                         start = crate::text::line_end(self.text, header);
                         end = start;
+                        // Without content it means "" (unless kept with `+`), whatever line
+                        // breaks follow; saphyr counts the input's last one.
+                        if !self.text[header..start].contains('+') {
+                            empty_block = true;
+                        }
                     }
                 }
                 // saphyr reports an absent value as `~`, placed at the colon (or over a
                 // following `---`); make it an empty, zero-width scalar.
-                let value =
-                    if style == Style::Plain && value == "~" && &self.text[start..end] != "~" {
-                        end = start;
-                        std::borrow::Cow::Borrowed("")
-                    } else {
-                        value
-                    };
+                let value = if empty_block {
+                    std::borrow::Cow::Borrowed("")
+                } else if style == Style::Plain && value == "~" && &self.text[start..end] != "~" {
+                    end = start;
+                    std::borrow::Cow::Borrowed("")
+                } else {
+                    value
+                };
                 Ok(Node {
                     start,
                     end,

@@ -246,3 +246,49 @@ fn native_sidecars_add_to_the_steps_and_init_containers_set_a_floor() {
     assert_eq!(convert(&out, &max()), out);
     assert_eq!(apply_json(&out, &revert(&unwrap(&out).unwrap())), input);
 }
+
+#[test]
+fn a_container_moved_to_a_sidecar_counts_beside_the_steps_and_paths_follow_the_steps() {
+    // `proxy` sits between the steps; it becomes a native sidecar, the steps keep their
+    // places in the converted spec, and the record names the steps as they end up.
+    let mut input = five();
+    input["containers"].as_array_mut().unwrap().insert(
+        1,
+        json!({"name": "proxy", "image": "x", "command": ["proxy"],
+               "resources": {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}}),
+    );
+    let config = Config {
+        sidecars: vec!["proxy".into()],
+        ..max()
+    };
+    let out = convert(&input, &config);
+    assert_eq!(out["initContainers"][0]["name"], "proxy");
+    assert_eq!(
+        out["resources"]["requests"],
+        json!({"cpu": "2100m", "memory": "4128Mi"})
+    );
+    assert_eq!(out["containers"][1]["name"], "b");
+    assert_eq!(out["containers"][1]["resources"]["requests"]["cpu"], "400m");
+    assert_eq!(
+        out["initContainers"][0]["resources"]["requests"]["cpu"], "100m",
+        "the sidecar keeps its resources"
+    );
+    assert_eq!(convert(&out, &config), out);
+    assert_eq!(apply_json(&out, &revert(&unwrap(&out).unwrap())), input);
+    assert_eq!(
+        convert(
+            &out,
+            &Config {
+                sidecars: vec!["proxy".into()],
+                ..Config::default()
+            }
+        ),
+        convert(
+            &input,
+            &Config {
+                sidecars: vec!["proxy".into()],
+                ..Config::default()
+            }
+        )
+    );
+}

@@ -10,12 +10,13 @@
 
 mod max;
 mod others;
+mod policy;
 pub mod quantity;
 
 pub use max::plan_max;
+pub use policy::{plan, remap_steps};
 
-use super::{Finding, Install, Original, name_of};
-use crate::config::Spec as Config;
+use super::name_of;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -120,8 +121,10 @@ pub type Record = BTreeMap<String, Option<Held>>;
 /// The resources of a pod spec as the user wrote them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Originals {
-    /// Each step's `resources` (`None` when absent).
+    /// Each container's `resources` (`None` when absent), in `containers` order.
     pub steps: Vec<Option<Value>>,
+    /// Each container's name, in the same order.
+    pub names: Vec<String>,
     /// What a previous `max` conversion recorded (empty otherwise).
     pub record: Record,
     /// The user's own `spec.resources` (not one a conversion wrote).
@@ -165,6 +168,10 @@ pub fn read(spec: &Value, containers: &[Value], init: &[Value]) -> Originals {
         .collect();
     Originals {
         steps,
+        names: containers
+            .iter()
+            .map(|c| name_of(c).unwrap_or_default().to_string())
+            .collect(),
         pod: restored.get("resources").cloned(),
         init: init.to_vec(),
         record,
@@ -304,32 +311,4 @@ fn guard_env(guard: &Guard, limit: quantity::Quantity) -> [Value; 2] {
             "resource": format!("limits.{}", guard.resource), "divisor": guard.divisor}}}),
         json!({"name": guard.expected_env, "value": limit.ceil_div(divisor).to_string()}),
     ]
-}
-
-/// What the `resources` policy adds to a plan. Under `keep`, a spec converted with `max`
-/// gets its recorded keys back.
-pub fn plan(
-    original: &Original,
-    config: &Config,
-    names: &[&str],
-    after: &[Vec<usize>],
-) -> Result<Planned, Vec<Finding>> {
-    match config.resources {
-        ResourcePolicy::Keep => Ok(Planned {
-            edits: restore(&original.resources.record),
-            ..Planned::default()
-        }),
-        ResourcePolicy::Max if config.install != Install::InitContainer => {
-            Err(vec![Finding::error(
-                "resources",
-                "resources: max records what it changes, and checks that the API server kept                  spec.resources, on the injected init container, which install: imageVolume                  does not have; use install: initContainer, or resources: keep",
-            )])
-        }
-        ResourcePolicy::Max => plan_max(
-            &original.resources,
-            names,
-            after,
-            original.init_resources.as_ref(),
-        ),
-    }
 }
