@@ -161,7 +161,9 @@ fn read_file(path: &Path) -> Result<Source, ReadError> {
 }
 
 fn stdin() -> Result<Source, ReadError> {
-    let mut bytes = Vec::new();
+    // Redirected from a file, stdin says how big it is: read it into a buffer of that size
+    // rather than one grown by doubling, which can hold twice the input at its peak.
+    let mut bytes = Vec::with_capacity(stdin_size_hint().map_or(0, |n| n.saturating_add(1)));
     std::io::stdin()
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::Io {
@@ -172,6 +174,22 @@ fn stdin() -> Result<Source, ReadError> {
         name: "-".into(),
         bytes,
     })
+}
+
+/// The size of stdin when it is a regular file.
+#[cfg(unix)]
+fn stdin_size_hint() -> Option<usize> {
+    use std::os::fd::AsFd;
+    let file = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
+    let meta = file.metadata().ok()?;
+    meta.is_file()
+        .then(|| usize::try_from(meta.len()).ok())
+        .flatten()
+}
+
+#[cfg(not(unix))]
+fn stdin_size_hint() -> Option<usize> {
+    None
 }
 
 fn io(path: &Path, source: std::io::Error) -> ReadError {

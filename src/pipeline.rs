@@ -279,7 +279,10 @@ struct Stored {
 }
 
 impl Eager {
-    fn push(&mut self, start: usize, outcome: object::Outcome) {
+    fn push(&mut self, start: usize, mut outcome: object::Outcome) {
+        // Held until every object is read: a stream of many objects must not hold each
+        // one's spare capacity.
+        outcome.reports.shrink_to_fit();
         let stored = Stored {
             text: outcome.text.map(|t| self.texts.store(t)),
             reports: outcome.reports,

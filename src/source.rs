@@ -185,7 +185,7 @@ pub fn locate_with<'t>(
             flow: doc.flow,
         });
     }
-    let mut objects = Vec::new();
+    let mut objects = Vec::with_capacity(docs.len());
     for doc in docs {
         if is_list(&doc) {
             if let Some(shape) = doc.items_shape {

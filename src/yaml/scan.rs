@@ -100,6 +100,19 @@ pub fn scan_with<'t>(
     sink: Option<Sink<'_, 't>>,
     only_annotated: bool,
 ) -> Result<Vec<Document<'t>>, SyntaxError> {
+    let mut docs = Vec::new();
+    scan_each(text, sink, only_annotated, &mut |doc| docs.push(doc))?;
+    Ok(docs)
+}
+
+/// [`scan_with`], handing each document over as soon as it is read rather than keeping
+/// them all: a stream of many small objects need not be held twice.
+pub fn scan_each<'t>(
+    text: &'t str,
+    sink: Option<Sink<'_, 't>>,
+    only_annotated: bool,
+    each: &mut dyn FnMut(Document<'t>),
+) -> Result<(), SyntaxError> {
     let mut s = Scanner {
         b: Builder::new(text),
         text,
@@ -110,7 +123,6 @@ pub fn scan_with<'t>(
         sink,
         only_annotated,
     };
-    let mut docs = Vec::new();
     loop {
         let (event, span) = s.next()?;
         match event {
@@ -121,8 +133,12 @@ pub fn scan_with<'t>(
                 if matches!(event, Event::DocumentEnd) {
                     continue;
                 }
-                if let Some(doc) = s.document(event, span)? {
-                    docs.push(doc);
+                if let Some(mut doc) = s.document(event, span)? {
+                    // Anchors belong to one document: its aliases are all known now.
+                    s.link_aliases(std::slice::from_mut(&mut doc));
+                    s.anchors.clear();
+                    s.aliases.clear();
+                    each(doc);
                 }
                 s.next()?;
             }
@@ -131,8 +147,7 @@ pub fn scan_with<'t>(
             }
         }
     }
-    s.link_aliases(&mut docs);
-    Ok(docs)
+    Ok(())
 }
 
 /// Which object (document index, item index) a node belongs to while scanning.
