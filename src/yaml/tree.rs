@@ -183,7 +183,9 @@ pub(super) struct Builder<'t> {
     parser: Parser<'t, saphyr_parser::StrInput<'t>>,
     pub(super) offsets: Offsets<'t>,
     text: &'t str,
-    depth: usize,
+    /// How deep the next node is; the scan sets it to where the object's entries stand, so
+    /// that deep nesting is refused at the same depth, with the same message, on both paths.
+    pub(super) depth: usize,
 }
 
 impl<'t> Builder<'t> {
