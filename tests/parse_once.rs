@@ -67,6 +67,10 @@ fn same_both_ways(input: &[u8], op: Operation, config: &Spec) -> Result<usize, S
         }),
         only_annotated,
     );
+    if built.is_err() {
+        // The run is refused as a whole: what was done on the way is dropped.
+        diffs.clear();
+    }
     match (plain, built) {
         (Ok(a), Ok(b)) => {
             let (a, b) = (format!("{a:#?}"), format!("{b:#?}"));

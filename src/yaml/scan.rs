@@ -581,7 +581,7 @@ impl<'t> Scanner<'_, 't> {
                 }
                 if seen.iter().any(|s| s == text) {
                     summary.needs_full_read = true;
-                } else if seen.len() < 64 {
+                } else if remembered(seen.len(), text) {
                     seen.push(text.to_string());
                 }
                 Some(text.to_string())
@@ -799,6 +799,18 @@ fn field_of_node<'t>(field: &str, value: &Node, summary: &mut Summary<'t>) {
     }
 }
 
+/// Whether a key is remembered to spot a repeat of it: the first 64 keys of a mapping (a
+/// bound on the work for huge ones), and always the keys selection reads, so that a repeated
+/// one forces a full read however many keys come before it. The scan and the tree remember
+/// the same keys, so they agree on which objects need a full read.
+fn remembered(seen: usize, key: &str) -> bool {
+    seen < 64
+        || matches!(
+            key,
+            "apiVersion" | "kind" | "metadata" | "annotations" | SELECTION
+        )
+}
+
 /// A key's name, noting what forces a full read, as [`Scanner::key_name`] does.
 fn key_of_node<'n>(
     key: &'n Node,
@@ -812,7 +824,7 @@ fn key_of_node<'n>(
             }
             if seen.contains(&text.as_str()) {
                 summary.needs_full_read = true;
-            } else {
+            } else if remembered(seen.len(), text) {
                 seen.push(text);
             }
             Some(text)

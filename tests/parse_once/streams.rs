@@ -367,3 +367,88 @@ fn a_kept_block_scalar_at_the_end_of_an_object_keeps_its_blank_lines() {
         check(&lazy, "lazy");
     }
 }
+
+#[test]
+fn workloads_nested_in_an_object_are_not_objects() {
+    // The scan hands over the Pods under a ConfigMap's (or a `v2` List's) `items` too; they
+    // are no objects of the stream, so their eager results must be dropped, not spliced.
+    let want = reference(&Overrides::default());
+    for kind in [
+        "apiVersion: v1\nkind: ConfigMap",
+        "apiVersion: v2\nkind: List",
+    ] {
+        let holder = format!("{kind}\nmetadata:\n  name: h\nitems:\n{}", as_item(POD, 0));
+        stream_gives(
+            &format!("{holder}---\n{POD}"),
+            &Overrides::default(),
+            &format!("{holder}---\n{want}"),
+        );
+    }
+    // A Pod that has `items` itself goes the lazy way and still converts.
+    let pod_with_items = format!("{POD}items:\n{}", as_item(POD, 0));
+    stream_gives(
+        &pod_with_items,
+        &Overrides::default(),
+        &format!("{}items:\n{}", want, as_item(POD, 0)),
+    );
+}
+
+#[test]
+fn many_annotations_and_a_repeated_selection_key() {
+    // Repeats are looked for among 64 keys per mapping, and always among the keys selection
+    // reads: the scan and the tree must agree on that.
+    let many: String = (0..70).map(|i| format!("    a{i}: x\n")).collect();
+    let input = POD.replace(
+        "    kueueleuleu.io/sequential: \"true\"\n",
+        &format!("{many}    kueueleuleu.io/sequential: \"false\"\n    kueueleuleu.io/sequential: \"true\"\n"),
+    );
+    both_ways(&input);
+    let out = run(input.as_bytes(), Operation::Convert, &Overrides::default()).unwrap();
+    let extra = "---\napiVersion: example.com/v1\nkind: ResourceList\nfunctionConfig: 5\n";
+    let lazy_input = format!("{input}{extra}");
+    let lazy = run(
+        lazy_input.as_bytes(),
+        Operation::Convert,
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(lazy.reports, out.reports);
+    assert!(
+        out.failed,
+        "a repeated key has no single meaning: {:#?}",
+        out.reports
+    );
+    let other = POD.replace(
+        "    kueueleuleu.io/sequential: \"true\"\n",
+        &format!("{many}    a66: y\n    kueueleuleu.io/sequential: \"true\"\n"),
+    );
+    both_ways(&other);
+}
+
+#[test]
+fn flow_items_and_directives() {
+    let want = reference(&Overrides::default());
+    let directive = format!("%YAML 1.2\n---\n{POD}");
+    stream_gives(
+        &directive,
+        &Overrides::default(),
+        &format!("%YAML 1.2\n---\n{want}"),
+    );
+    // A flow Pod over several lines as a ResourceList item, converted the same both ways.
+    let flow = "- {apiVersion: v1, kind: Pod,\n   metadata: {name: f, annotations: {kueueleuleu.io/sequential: \"true\"}},\n   spec: {containers: [{name: a, image: busybox, command: [echo, a]},\n     {name: b, image: busybox, command: [echo, b]}]}}  # flow\n";
+    let rl = format!(
+        "{RL_HEAD}items:\n{flow}{}",
+        function_config("ghcr.io/kueueleuleu/kueueleuleu:v0.1.0")
+    );
+    assert_eq!(both_ways(&rl), 1);
+    let eager = convert(&rl).0;
+    assert_same_text(
+        "lazy",
+        &lazy_resource_list(&rl, &Overrides::default()),
+        &eager,
+    );
+    assert!(
+        eager.contains("kueueleuleu-init") && eager.contains("# flow"),
+        "{eager}"
+    );
+}
