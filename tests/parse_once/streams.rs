@@ -452,3 +452,36 @@ fn flow_items_and_directives() {
         "{eager}"
     );
 }
+
+#[test]
+fn a_unicode_space_ending_a_block_scalar_is_content() {
+    // `trim_end` would cut the no-break space (and an ideographic one) off the script: left
+    // behind after the object, it then ended the last new line (`emptyDir: {}\u{a0}`).
+    for space in ['\u{a0}', '\u{3000}'] {
+        let script = POD.replace(
+            "    command: [echo, b]\n",
+            &format!("    command:\n    - sh\n    - -c\n    - |\n      echo b{space} \n"),
+        );
+        for input in [
+            script.clone(),
+            format!("{script}---\napiVersion: v1\nkind: ConfigMap\n"),
+        ] {
+            both_ways(&input);
+            let (out, reports) = convert(&input);
+            assert!(out.contains("kueueleuleu-init"), "{reports:#?}");
+            let pod: Value = serde_yaml::Deserializer::from_str(&out)
+                .map(|d| serde::Deserialize::deserialize(d).unwrap())
+                .next()
+                .unwrap();
+            let args = pod["spec"]["containers"][1]["args"].as_array().unwrap();
+            assert_eq!(
+                args.last(),
+                Some(&json!(format!("echo b{space} \n"))),
+                "{out}"
+            );
+            for lazy in lazy_streams(&input, &Overrides::default()) {
+                assert_same_text("lazy", &out, &lazy);
+            }
+        }
+    }
+}
