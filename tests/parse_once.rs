@@ -20,6 +20,8 @@ mod resource_list;
 mod seeds;
 #[path = "parse_once/streams.rs"]
 mod streams;
+#[path = "parse_once/text.rs"]
+mod text;
 
 use kueueleuleu::config::Spec;
 use kueueleuleu::object::{self, Operation, Report};
