@@ -88,6 +88,19 @@ fn convert_spec_with(
                 .into(),
         }]));
     }
+    let wants_pod_resources = plan
+        .key_edits
+        .iter()
+        .any(|e| e.path == "resources" && e.value.is_some());
+    if wants_pod_resources && to_value(&converted)?.get("resources").is_none() {
+        return Err(ConvertError::Invalid(vec![Problem {
+            field: "resources".into(),
+            message: "resources: max needs pod-level resources (spec.resources), which the \
+                      Kubernetes version chosen for k8s-openapi does not have (they came in \
+                      1.34); choose a newer one or resources: keep"
+                .into(),
+        }]));
+    }
     Ok(converted)
 }
 
@@ -266,6 +279,47 @@ mod tests {
         let converted = convert_pod_spec(&spec, &options).unwrap();
         assert!(converted.init_containers.is_none());
         assert!(has_image_volume(&converted));
+        assert_eq!(revert_pod_spec(&converted).unwrap(), spec);
+    }
+
+    #[test]
+    fn typed_max_requests_the_largest_step_and_reverts() {
+        use k8s_openapi::api::core::v1::ResourceRequirements;
+        use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+        let sized = |name: &str, cpu: &str, memory: &str| {
+            let list: std::collections::BTreeMap<String, Quantity> = [
+                ("cpu".to_string(), Quantity(cpu.into())),
+                ("memory".to_string(), Quantity(memory.into())),
+            ]
+            .into();
+            Container {
+                resources: Some(ResourceRequirements {
+                    requests: Some(list.clone()),
+                    limits: Some(list),
+                    ..ResourceRequirements::default()
+                }),
+                ..step(name, &["true"])
+            }
+        };
+        let spec = PodSpec {
+            containers: vec![sized("a", "500m", "1Gi"), sized("b", "2", "256Mi")],
+            restart_policy: Some("Never".into()),
+            ..PodSpec::default()
+        };
+        let options = Options {
+            resources: convert::resources::ResourcePolicy::Max,
+            ..Options::default()
+        };
+        let converted = convert_pod_spec(&spec, &options).unwrap();
+        let pod = converted.resources.clone().unwrap();
+        let requests = pod.requests.unwrap();
+        assert_eq!(requests["cpu"], Quantity("2".into()));
+        assert_eq!(requests["memory"], Quantity("1Gi".into()));
+        assert_eq!(pod.limits.unwrap(), requests, "Guaranteed at pod level");
+        let b = converted.containers[1].resources.clone().unwrap();
+        assert_eq!(b.requests.unwrap()["cpu"], Quantity("1".into()));
+        assert_eq!(b.limits.unwrap()["cpu"], Quantity("2".into()));
+        assert_eq!(convert_pod_spec(&converted, &options).unwrap(), converted);
         assert_eq!(revert_pod_spec(&converted).unwrap(), spec);
     }
 

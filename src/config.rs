@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub use crate::convert::Install;
+pub use crate::convert::resources::ResourcePolicy;
 
 /// API group/version of the typed config.
 pub const API_VERSION: &str = "fn.kueueleuleu.io/v1alpha1";
@@ -52,6 +53,10 @@ pub struct Spec {
     /// step waits for its turn (a liveness probe can kill it).
     #[serde(default)]
     pub probes: ProbePolicy,
+    /// `keep`: steps keep their resources and the Pod requests their sum; `max`: the Pod
+    /// requests what its largest step needs (pod-level resources, Kubernetes 1.34+).
+    #[serde(default)]
+    pub resources: ResourcePolicy,
     /// Regular containers that never exit (a proxy, a log shipper): moved into
     /// `initContainers` as native sidecars (`restartPolicy: Always`) instead of becoming
     /// steps, so a Job completes when its last step ends. An object's
@@ -125,6 +130,7 @@ impl Default for Spec {
             commands: BTreeMap::new(),
             steps: StepsMap::new(),
             probes: ProbePolicy::default(),
+            resources: ResourcePolicy::default(),
             sidecars: Vec::new(),
         }
     }
@@ -263,6 +269,9 @@ impl Spec {
                         }
                     }
                 }
+                "resources" => {
+                    spec.resources = ResourcePolicy::parse(text).map_err(|e| invalid(&field, &e))?
+                }
                 "sidecars" => {
                     spec.sidecars = crate::convert::sidecars::parse_names(text)
                         .map_err(|e| invalid(&field, &e))?;
@@ -317,6 +326,7 @@ const SPEC_KEYS: &[&str] = &[
     "commands",
     "steps",
     "probes",
+    "resources",
     "sidecars",
 ];
 

@@ -85,6 +85,31 @@ fn unknown_and_mistyped_keys_are_errors() {
 }
 
 #[test]
+fn resources_policy_in_both_shapes_with_a_hint_for_typos() {
+    let typed = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"resources": "max"}});
+    let spec = Spec::from_function_config(Some(&typed)).unwrap();
+    assert_eq!(spec.resources, ResourcePolicy::Max);
+    let map = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"resources": "keep"}});
+    assert_eq!(
+        Spec::from_function_config(Some(&map)).unwrap().resources,
+        ResourcePolicy::Keep
+    );
+    let bad = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"resources": "Max"}});
+    let err = Spec::from_function_config(Some(&bad))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("data.resources") && err.contains("did you mean \"max\""),
+        "{err}"
+    );
+    let key = json!({"apiVersion": API_VERSION, "kind": KIND, "spec": {"resource": "max"}});
+    let err = Spec::from_function_config(Some(&key))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean \"resources\""), "{err}");
+}
+
+#[test]
 fn sidecars_and_probe_drop_in_both_shapes() {
     let typed = json!({"apiVersion": API_VERSION, "kind": KIND,
         "spec": {"probes": "drop", "sidecars": ["proxy", "logs"]}});

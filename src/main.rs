@@ -120,6 +120,11 @@ struct Selection {
     /// `image` volume; Kubernetes 1.35+, containerd 2.2+ or CRI-O 1.33+ on the nodes).
     #[arg(long, value_name = "MODE", global = true, value_parser = install_mode)]
     install: Option<kueueleuleu::config::Install>,
+    /// What the Pod requests, in place of the config's `resources`: keep (each step keeps
+    /// its resources, the Pod requests their sum; the default) or max (the Pod requests its
+    /// largest step's cpu and memory through pod-level resources; Kubernetes 1.34+).
+    #[arg(long, value_name = "POLICY", global = true, value_parser = resource_policy)]
+    resources: Option<kueueleuleu::config::ResourcePolicy>,
 }
 
 fn image_reference(text: &str) -> Result<String, String> {
@@ -131,6 +136,10 @@ fn image_reference(text: &str) -> Result<String, String> {
 
 fn install_mode(text: &str) -> Result<kueueleuleu::config::Install, String> {
     kueueleuleu::config::Install::parse(text)
+}
+
+fn resource_policy(text: &str) -> Result<kueueleuleu::config::ResourcePolicy, String> {
+    kueueleuleu::config::ResourcePolicy::parse(text)
 }
 
 fn main() -> ExitCode {
@@ -235,6 +244,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         select_all: select.all,
         image: select.image,
         install: select.install,
+        resources: select.resources,
     };
     let gathered = input::gather(&files, recursive)?;
     for dir in &gathered.skipped_dirs {

@@ -24,6 +24,8 @@ pub struct Overrides {
     pub image: Option<String>,
     /// `--install`: replaces the config's `install`.
     pub install: Option<crate::config::Install>,
+    /// `--resources`: replaces the config's `resources`.
+    pub resources: Option<crate::config::ResourcePolicy>,
 }
 
 /// A run that could not produce output at all: nothing must be written to stdout.
@@ -220,6 +222,9 @@ fn config_for(
     }
     if let Some(install) = overrides.install {
         config.install = install;
+    }
+    if let Some(resources) = overrides.resources {
+        config.resources = resources;
     }
     Ok(config)
 }

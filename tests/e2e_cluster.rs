@@ -351,10 +351,14 @@ fn native_sidecar_runs_beside_the_steps_and_the_job_completes() {
 #[path = "e2e_cluster/admission.rs"]
 mod admission;
 
+#[path = "e2e_cluster/gate_off.rs"]
+mod gate_off;
 #[path = "e2e_cluster/image_volume.rs"]
 mod image_volume;
 #[path = "e2e_cluster/resolved_stock.rs"]
 mod resolved_stock;
+#[path = "e2e_cluster/resources_max.rs"]
+mod resources_max;
 #[path = "e2e_cluster/sidecars.rs"]
 mod sidecars;
 #[path = "e2e_cluster/step_controls.rs"]

@@ -9,8 +9,9 @@
 //! - `spec.source.plugin.env` entries arrive as `ARGOCD_ENV_<name>` (the name as written).
 //!
 //! Keys: `selectAll` (`"true"`/`"false"`), `image`, `install`, `commands` (a map parameter `image ->
-//! JSON array`, or one JSON object string), `probes` (`error`/`drop`/`keep`) and `sidecars` (an
-//! array parameter, or one string: a JSON list or names separated by commas). Everything is pure: the environment goes in, a
+//! JSON array`, or one JSON object string), `probes` (`error`/`drop`/`keep`), `resources`
+//! (`keep`/`max`) and `sidecars` (an array parameter, or one string: a JSON list or names
+//! separated by commas). Everything is pure: the environment goes in, a
 //! function config `serde_json::Value` comes out (`Null` when nothing is set, which means
 //! the defaults), and every refusal names the variable it came from.
 
@@ -26,12 +27,13 @@ mod tests;
 mod values;
 
 /// The config keys the plugin accepts, as the function config spells them.
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 7] = [
     "selectAll",
     "image",
     "install",
     "commands",
     "probes",
+    "resources",
     "sidecars",
 ];
 
@@ -48,7 +50,7 @@ pub enum EnvConfigError {
     ParametersJson { var: String, reason: String },
     #[error(
         "{var}: unknown plugin parameter {name:?}; the kueueleuleu plugin takes selectAll, \
-         image, install, commands, probes and sidecars"
+         image, install, commands, probes, resources and sidecars"
     )]
     UnknownParameter { var: String, name: String },
     #[error("{var}: {reason}")]

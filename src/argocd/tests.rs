@@ -65,6 +65,16 @@ fn errors_name_the_variable() {
 }
 
 #[test]
+fn resources_policy_from_env_and_parameters() {
+    let v = config_from_env(env(&[("ARGOCD_ENV_resources", "max")])).unwrap();
+    assert_eq!(v["spec"], json!({"resources": "max"}));
+    let e = config_from_env(env(&[("PARAM_RESOURCES", "mx")])).unwrap_err();
+    assert!(e.to_string().contains("did you mean \"max\""), "{e}");
+    let spec = crate::config::Spec::from_function_config(Some(&v)).unwrap();
+    assert_eq!(spec.resources, crate::config::ResourcePolicy::Max);
+}
+
+#[test]
 fn probes_and_sidecars_from_parameters_and_env() {
     let params = r#"[{"name": "sidecars", "array": ["proxy", "logs"]}, {"name": "probes", "string": "drop"}]"#;
     let v = config_from_env(env(&[("ARGOCD_APP_PARAMETERS", params)])).unwrap();

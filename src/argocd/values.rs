@@ -24,6 +24,9 @@ pub(super) fn parse_string(key: &str, text: &str, var: &str) -> Result<Value, En
             }
             Ok(Value::String(image.to_string()))
         }
+        "resources" => crate::config::ResourcePolicy::parse(text.trim())
+            .map(|_| Value::String(text.trim().to_string()))
+            .map_err(|e| invalid(var, e)),
         "install" => crate::config::Install::parse(text.trim())
             .map(|mode| Value::String(mode.as_str().to_string()))
             .map_err(|e| invalid(var, e)),

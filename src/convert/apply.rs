@@ -16,7 +16,9 @@ pub fn apply_json(spec: &Value, plan: &Plan) -> Value {
             with_tail(c, "volumeMounts", is_injected_volume, &want.mount_tail);
         }
     }
-    let out = apply_lists_and_policy(out, plan);
+    let mut out = apply_lists_and_policy(out, plan);
+    // In the containers' current places, before sidecars move.
+    super::resources::apply_edits(&mut out, &plan.key_edits);
     let out = with_literals(out, &plan.literals);
     super::sidecars::apply(out, plan)
 }

@@ -10,6 +10,7 @@ mod apply;
 pub mod install;
 mod notes;
 pub mod probes;
+pub mod resources;
 pub mod sidecars;
 #[cfg(test)]
 mod tests;
@@ -103,6 +104,8 @@ pub struct Original {
     pub init_resources: Option<Value>,
     /// Owned keys written as an explicit null or empty list, which revert writes back.
     pub literals: Literals,
+    /// The steps' resources as written (`resources: max` lowers their requests).
+    pub resources: resources::Originals,
     /// Sidecars moved into `initContainers` and probes dropped, and what deciding them needs.
     pub moved: sidecars::Moved,
 }
@@ -134,6 +137,8 @@ pub struct Plan {
     pub notes: Vec<Finding>,
     /// Keys the plan removes that are written back with this text instead (revert only).
     pub literals: Literals,
+    /// Keys set or removed in place (pod-level and the steps' resources, `resources: max`).
+    pub key_edits: Vec<resources::KeyEdit>,
     /// Containers moved between `containers` and `initContainers`, probes dropped or
     /// written back (see [`sidecars`]).
     pub moves: sidecars::Moves,
@@ -192,6 +197,7 @@ pub fn wrap(
     let mut plan = wrap_steps(&steps, config, annotation).map_err(|e| sel.remap(e))?;
     plan.notes = sel.remap(std::mem::take(&mut plan.notes));
     sidecars::finish(&mut plan, original, &sel, config);
+    resources::remap_steps(&mut plan.key_edits, |k| sel.container_of(k));
     Ok(plan)
 }
 
@@ -334,17 +340,23 @@ fn wrap_steps(
         field: "containers".into(),
         message: describe_order(&names, &settings),
     });
+    let after: Vec<Vec<usize>> = settings.iter().map(|s| s.after.clone()).collect();
+    let sized = resources::plan(original, config, &names, &after)?;
+    notes.extend(sized.notes.iter().cloned());
+    let mut init_tail = install::init_tail(config.install, &config.image, original);
+    resources::dress_init(&mut init_tail, &sized);
     let mut volume_tail = install::bin_volumes(config.install, &config.image, original);
     volume_tail.extend(
         (0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})),
     );
     Ok(Plan {
         containers,
-        init_tail: install::init_tail(config.install, &config.image, original),
+        init_tail,
         volume_tail,
         restart_policy: Some(restart_policy.to_string()),
         notes,
         literals: Literals::new(),
+        key_edits: sized.edits,
         moves: sidecars::Moves::default(),
     })
 }
@@ -401,6 +413,7 @@ pub fn revert(original: &Original) -> Plan {
         restart_policy: original.restart_policy.clone(),
         notes: vec![],
         literals: original.literals.clone(),
+        key_edits: resources::restore(&original.resources.record),
         moves: sidecars::Moves::default(),
     };
     sidecars::revert_moves(&mut plan, original);

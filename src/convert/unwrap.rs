@@ -74,6 +74,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
     if !errors.is_empty() {
         return Err(errors);
     }
+    let resources = super::resources::read(spec, containers, init);
     Ok(Original {
         containers: originals,
         restart_policy: if defaulted_restart {
@@ -82,7 +83,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
             restart_policy
         },
         was_converted,
-        init_resources: init_resources(&containers[0]),
+        init_resources: init_resources(&resources.first_step()),
         literals: if was_converted {
             let mut literals = recorded_literals(init);
             literals.extend(super::install::recorded_literals(volumes));
@@ -90,6 +91,7 @@ pub fn unwrap(spec: &Value) -> Result<Original, Vec<Finding>> {
         } else {
             explicit_literals(spec, containers)
         },
+        resources,
         moved,
     })
 }

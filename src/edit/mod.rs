@@ -10,6 +10,9 @@ mod argv;
 mod keys;
 mod moves;
 mod probes;
+mod resources;
+
+pub use resources::written_texts;
 
 pub use probes::probe_entry_text;
 
@@ -67,6 +70,9 @@ pub fn apply<'t>(
         .get("containers")
         .and_then(Node::items)
         .ok_or_else(|| shape("containers", "a list"))?;
+    // Containers' keys before the injected items (a key inserted where a list is appended
+    // goes first), pod-level ones after everything.
+    e.key_edits(spec, current, &plan.key_edits, true)?;
     let now = current.get("containers").and_then(Value::as_array);
     for (i, want) in plan.containers.iter().enumerate() {
         let node = containers
@@ -100,6 +106,7 @@ pub fn apply<'t>(
         .as_deref()
         .map(|p| Value::String(p.into()));
     e.scalar_field(spec, current, "restartPolicy", policy.as_ref())?;
+    e.key_edits(spec, current, &plan.key_edits, false)?;
     // A new key goes after everything else that ends where it is inserted: items appended
     // to the list before it belong to that list.
     let mut edits = e.edits;

@@ -439,6 +439,7 @@ fn plan_for(
                 && let Some((text, node)) = written
             {
                 exact_literals(text, node, &mut original.literals);
+                original.resources.texts = crate::edit::written_texts(text, node);
             }
             convert::wrap(&original, config, steps).map(Some)
         }

@@ -56,13 +56,15 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 }
             }
         },
-        Some("install") if args.len() == 2 => match super::install::install(Path::new(&args[1])) {
-            Ok(()) => 0,
-            Err(e) => {
-                super::diag(format_args!("{e}"));
-                exit_code::INTERNAL
+        Some("install") if args.len() == 2 => {
+            match super::guard::check(|k| std::env::var(k).ok()) {
+                Err(message) => {
+                    super::diag(format_args!("{message}"));
+                    1
+                }
+                Ok(()) => install_runner(&args[1]),
             }
-        },
+        }
         Some("--help" | "-h" | "help") => {
             print!("{USAGE}");
             0
@@ -90,6 +92,17 @@ pub const DEBUG_TIMEOUT_ENV: &str = "KUEUELEULEU_STEP_DEBUG_TIMEOUT";
 
 /// A duration from the environment: `Ok(None)` when unset, `Err` naming the variable when
 /// it is not a duration.
+/// `install DEST`: copies the runner, once the guard of `resources: max` has passed.
+fn install_runner(dest: &str) -> i32 {
+    match super::install::install(Path::new(dest)) {
+        Ok(()) => 0,
+        Err(e) => {
+            super::diag(format_args!("{e}"));
+            exit_code::INTERNAL
+        }
+    }
+}
+
 fn env_duration(name: &str) -> Result<Option<std::time::Duration>, String> {
     match std::env::var(name) {
         Err(_) => Ok(None),

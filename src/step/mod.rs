@@ -15,6 +15,7 @@ pub mod error;
 pub mod exec;
 #[cfg(test)]
 pub(crate) mod fakes;
+pub mod guard;
 pub mod inotify;
 pub mod install;
 mod json;
