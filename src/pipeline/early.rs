@@ -10,7 +10,13 @@ use serde_json::Value;
 /// The config to convert with, and the `functionConfig` it was read from (`None` for a plain
 /// stream, or a ResourceList without one). `None` when it cannot be told from the text alone.
 pub(super) fn config(text: &str, overrides: &Overrides) -> Option<(Config, Option<Value>)> {
-    let function_config = if top_level_line(text, "kind: ResourceList").is_some() {
+    let resource_list = top_level_line(text, "kind: ResourceList").is_some();
+    // A ResourceList written otherwise (JSON, flow style) has its config where no line search
+    // finds it: a guess would be wrong and every object converted twice.
+    if !resource_list && text.contains("ResourceList") {
+        return None;
+    }
+    let function_config = if resource_list {
         match top_level_line(text, "functionConfig:") {
             Some(at) => {
                 let value_start = at + "functionConfig:".len();
@@ -75,5 +81,13 @@ mod tests {
         assert!(config(broken, &Overrides::default()).is_none());
         let (_, value) = config("kind: Job\n", &Overrides::default()).unwrap();
         assert_eq!(value, None);
+    }
+
+    #[test]
+    fn no_guess_for_a_resource_list_in_json_or_flow_style() {
+        let json = "{\"apiVersion\": \"config.kubernetes.io/v1\", \"kind\": \"ResourceList\",\n\"functionConfig\": {\"kind\": \"ConfigMap\", \"apiVersion\": \"v1\"}, \"items\": []}\n";
+        assert!(config(json, &Overrides::default()).is_none());
+        let flow = "{apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: []}\n";
+        assert!(config(flow, &Overrides::default()).is_none());
     }
 }

@@ -428,9 +428,12 @@ impl<'t> Scanner<'_, 't> {
         depth: usize,
     ) -> Result<usize, SyntaxError> {
         if tree.building {
+            // Nodes nest from here: refused past MAX_DEPTH as `skip` refuses them.
+            self.b.depth = depth;
             let k = self.b.node(key, key_span)?;
             let (value, value_span) = self.next()?;
             let v = self.b.node(value, value_span)?;
+            self.b.depth = 0;
             let shared = self.note_tree(&k) | self.note_tree(&v);
             if let Some(field) = name.as_deref() {
                 field_of_node(field, &v, summary);
@@ -593,7 +596,7 @@ impl<'t> Scanner<'_, 't> {
                 }
                 if seen.iter().any(|s| s == text) {
                     summary.needs_full_read = true;
-                } else if seen.len() < 64 {
+                } else if remembered(seen.len(), text) {
                     seen.push(text.to_string());
                 }
                 Some(text.to_string())
@@ -615,8 +618,15 @@ impl<'t> Scanner<'_, 't> {
         let scalar = match &event {
             Event::Scalar(text, style, anchor, tag) => {
                 summary.needs_full_read |= *anchor != 0 || tag.is_some();
+                // An absent value is saphyr's `~`; the tree reads it as the empty text it is.
+                let start = self.b.offsets.byte(span.start.index());
+                let text = if is_empty_at(self.text, start, &event) {
+                    Cow::Borrowed("")
+                } else {
+                    text.clone()
+                };
                 Some(Scalar {
-                    text: text.clone(),
+                    text,
                     plain: *style == ScalarStyle::Plain,
                 })
             }
@@ -642,15 +652,13 @@ impl<'t> Scanner<'_, 't> {
         let start = self.b.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         match event {
-            Event::Scalar(_, style, ..) => {
-                let end = self.b.offsets.byte(span.end.index());
-                Ok(match style {
-                    ScalarStyle::Literal | ScalarStyle::Folded => {
-                        start + self.text[start..end].trim_end().len()
-                    }
-                    _ => end,
-                })
+            // A block scalar ends where the tree says it does (an empty one at its header,
+            // not at whatever saphyr's span starts at below it), so that an object's range is
+            // the same whether the scan builds its tree or not.
+            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
+                Ok(self.b.node(event, span)?.end)
             }
+            Event::Scalar(..) => Ok(self.b.offsets.byte(span.end.index())),
             Event::Alias(_) => Ok(self.b.offsets.byte(span.end.index())),
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 let is_map = matches!(event, Event::MappingStart(..));
@@ -806,6 +814,18 @@ fn field_of_node<'t>(field: &str, value: &Node, summary: &mut Summary<'t>) {
     }
 }
 
+/// Whether a key is remembered to spot a repeat of it: the first 64 keys of a mapping (a
+/// bound on the work for huge ones), and always the keys selection reads, so that a repeated
+/// one forces a full read however many keys come before it. The scan and the tree remember
+/// the same keys, so they agree on which objects need a full read.
+fn remembered(seen: usize, key: &str) -> bool {
+    seen < 64
+        || matches!(
+            key,
+            "apiVersion" | "kind" | "metadata" | "annotations" | SELECTION
+        )
+}
+
 /// A key's name, noting what forces a full read, as [`Scanner::key_name`] does.
 fn key_of_node<'n>(
     key: &'n Node,
@@ -819,7 +839,7 @@ fn key_of_node<'n>(
             }
             if seen.contains(&text.as_str()) {
                 summary.needs_full_read = true;
-            } else {
+            } else if remembered(seen.len(), text) {
                 seen.push(text);
             }
             Some(text)

@@ -183,7 +183,9 @@ pub(super) struct Builder<'t> {
     parser: Parser<'t, saphyr_parser::StrInput<'t>>,
     pub(super) offsets: Offsets<'t>,
     text: &'t str,
-    depth: usize,
+    /// How deep the next node is; the scan sets it to where the object's entries stand, so
+    /// that deep nesting is refused at the same depth, with the same message, on both paths.
+    pub(super) depth: usize,
 }
 
 impl<'t> Builder<'t> {
@@ -236,7 +238,15 @@ impl<'t> Builder<'t> {
                 let mut start = start;
                 let mut empty_block = false;
                 if matches!(style, Style::Literal | Style::Folded) {
-                    let content = self.text[start..end].trim_end();
+                    // Blank lines after the last content line are not the scalar's text, but
+                    // all of that line is, its trailing spaces (and a no-break space, which
+                    // YAML does not count as white space) included.
+                    let written = self.text[start..end].trim_end_matches([' ', '\t', '\r', '\n']);
+                    let content = if written.is_empty() {
+                        written
+                    } else {
+                        &self.text[start..crate::text::line_end(self.text, start + written.len())]
+                    };
                     end = start + content.len();
                     // An empty block scalar's span starts at whatever follows it (the next
                     // key's indentation, lines below): place it at the end of its header line.
