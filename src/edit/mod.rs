@@ -111,7 +111,7 @@ pub fn apply<'t>(
     // to the list before it belong to that list.
     let mut edits = e.edits;
     edits.append(&mut e.new_keys);
-    if uses_crlf(text) {
+    if uses_crlf(&text[range.start..]) {
         for (_, inserted) in &mut edits {
             *inserted = to_crlf(inserted);
         }

@@ -151,8 +151,6 @@ fn deep_nesting_is_refused_with_one_message() {
 }
 
 #[test]
-#[ignore = "parse-once regression: edit::apply decides CRLF by the input's first line break \
-            (`uses_crlf(text)`), not the object's (`uses_crlf(&text[range.start..])`)"]
 fn mixed_line_endings_follow_the_object_not_the_input() {
     let want = reference(&Overrides::default());
     let crlf = |s: &str| s.replace('\n', "\r\n");
