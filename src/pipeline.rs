@@ -320,6 +320,10 @@ fn process_all(
         texts: std::mem::take(&mut eager.texts),
         ..Processed::default()
     };
+    // Sized for what is already known, rather than grown to up to twice that.
+    done.reports
+        .reserve_exact(eager.done.iter().map(|(_, s)| s.reports.len()).sum());
+    done.edits.reserve_exact(eager.done.len());
     for obj in objects {
         let stored = eager.take(obj.range.start).unwrap_or_else(|| {
             let outcome = object::process(text, obj, op, config, json, None);

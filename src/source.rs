@@ -143,8 +143,17 @@ pub fn locate_with<'t>(
     sink: Option<scan::Sink<'_, 't>>,
     only_annotated: bool,
 ) -> Result<Input<'t>, InputError> {
-    let docs = match sink {
-        Some(sink) => scan::scan_with(
+    let mut collect = Collect {
+        text,
+        count: 0,
+        resource_list: None,
+        objects: Vec::new(),
+        invalid: None,
+        in_list: None,
+    };
+    let mut each = |doc| collect.add(doc);
+    match sink {
+        Some(sink) => scan::scan_each(
             text,
             Some(&mut |found: &Found<'t>, tree| {
                 let mut found = found.clone();
@@ -152,56 +161,103 @@ pub fn locate_with<'t>(
                 sink(&found, tree);
             }),
             only_annotated,
+            &mut each,
         )?,
-        None => scan::scan(text)?,
-    };
-    if docs.is_empty() {
-        return Err(InputError::Empty);
+        None => scan::scan_each(text, None, false, &mut each)?,
     }
-    for (index, doc) in docs.iter().enumerate() {
+    collect.finish()
+}
+
+/// Documents as the scan hands them over, checked in order. A stream's objects are kept, its
+/// documents are not, so a stream of many small objects is not held twice.
+struct Collect<'t> {
+    text: &'t str,
+    count: usize,
+    /// The first document, when it is a ResourceList (it must then be the only one).
+    resource_list: Option<Document<'t>>,
+    objects: Vec<Located<'t>>,
+    /// The first document that is not an object, or a ResourceList among others.
+    invalid: Option<InputError>,
+    /// The first problem with a List's items; reported after `invalid`.
+    in_list: Option<InputError>,
+}
+
+impl<'t> Collect<'t> {
+    fn add(&mut self, doc: Document<'t>) {
+        let index = self.count;
+        self.count += 1;
+        if self.invalid.is_some() {
+            return;
+        }
+        if index == 1 && self.resource_list.is_some() {
+            self.invalid = Some(InputError::ResourceListNotAlone(0));
+            return;
+        }
         if !doc.root.is_mapping {
-            return Err(InputError::NotAnObject {
+            self.invalid = Some(InputError::NotAnObject {
                 index,
                 line: doc.root.line,
                 found: doc.root.shape,
             });
+            return;
         }
-        if docs.len() > 1 && is_resource_list(&doc.root) {
-            return Err(InputError::ResourceListNotAlone(index));
+        if is_resource_list(&doc.root) {
+            if index == 0 {
+                self.resource_list = Some(doc);
+            } else {
+                self.invalid = Some(InputError::ResourceListNotAlone(index));
+            }
+            return;
         }
-    }
-    let mut docs = docs;
-    if is_resource_list(&docs[0].root) {
-        let doc = docs.remove(0);
-        if let Some(shape) = doc.items_shape {
-            return Err(InputError::ItemsNotAList(shape));
+        if self.in_list.is_some() {
+            return;
         }
-        let items = located(text, doc.items.unwrap_or_default(), "ResourceList")?;
-        return Ok(Input::ResourceList {
-            items,
-            function_config: doc.function_config,
-            results_entry: doc.results_entry,
-            top: doc.root.range,
-            flow: doc.flow,
-        });
-    }
-    let mut objects = Vec::with_capacity(docs.len());
-    for doc in docs {
         if is_list(&doc) {
+            let items = match doc.items_shape {
+                Some(shape) => Err(InputError::ItemsNotAList(shape)),
+                None => located(self.text, doc.items.unwrap_or_default(), "List"),
+            };
+            match items {
+                Ok(items) => self.objects.extend(items),
+                Err(e) => self.in_list = Some(e),
+            }
+        } else {
+            let mut found = doc.root;
+            found.range.end = with_trailing_comment(self.text, found.range.end);
+            self.objects.push(found);
+        }
+    }
+
+    fn finish(self) -> Result<Input<'t>, InputError> {
+        if self.count == 0 {
+            return Err(InputError::Empty);
+        }
+        if let Some(e) = self.invalid {
+            return Err(e);
+        }
+        if let Some(doc) = self.resource_list {
             if let Some(shape) = doc.items_shape {
                 return Err(InputError::ItemsNotAList(shape));
             }
-            objects.extend(located(text, doc.items.unwrap_or_default(), "List")?);
-        } else {
-            let mut found = doc.root;
-            found.range.end = with_trailing_comment(text, found.range.end);
-            objects.push(found);
+            let items = located(self.text, doc.items.unwrap_or_default(), "ResourceList")?;
+            return Ok(Input::ResourceList {
+                items,
+                function_config: doc.function_config,
+                results_entry: doc.results_entry,
+                top: doc.root.range,
+                flow: doc.flow,
+            });
         }
+        if let Some(e) = self.in_list {
+            return Err(e);
+        }
+        if self.objects.is_empty() {
+            return Err(InputError::NoObjects);
+        }
+        Ok(Input::Stream {
+            objects: self.objects,
+        })
     }
-    if objects.is_empty() {
-        return Err(InputError::NoObjects);
-    }
-    Ok(Input::Stream { objects })
 }
 
 fn located<'t>(
