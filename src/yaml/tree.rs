@@ -307,7 +307,7 @@ impl<'t> Builder<'t> {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::SequenceEnd) {
                         break if flow {
-                            self.offsets.byte(span.start.index()) + 1
+                            flow_end(self.text, self.offsets.byte(span.start.index()))
                         } else {
                             items.last().map_or(start, |n: &Node| n.end)
                         };
@@ -330,7 +330,7 @@ impl<'t> Builder<'t> {
                     let (event, span) = self.next()?;
                     if matches!(event, Event::MappingEnd) {
                         break if flow {
-                            self.offsets.byte(span.start.index()) + 1
+                            flow_end(self.text, self.offsets.byte(span.start.index()))
                         } else {
                             entries
                                 .last()
@@ -357,6 +357,18 @@ impl<'t> Builder<'t> {
                 column: span.start.col() + 1,
             }),
         }
+    }
+}
+
+/// Where a flow collection's text ends, given where the parser put its end event: just past
+/// its `]` or `}`. After a trailing comma at the end of the input the event sits on the comma,
+/// so the closing bracket is looked for past it.
+pub(super) fn flow_end(text: &str, at: usize) -> usize {
+    let rest = &text[at.min(text.len())..];
+    let skipped = rest.len() - rest.trim_start_matches([',', ' ', '\t', '\r', '\n']).len();
+    match rest[skipped..].chars().next() {
+        Some(']' | '}') => at + skipped + 1,
+        _ => at + 1,
     }
 }
 
