@@ -278,17 +278,23 @@ struct Stored {
     touched: bool,
 }
 
+impl Stored {
+    fn new(outcome: object::Outcome, texts: &mut Texts) -> Stored {
+        Stored {
+            text: outcome.text.map(|t| texts.store(t)),
+            reports: outcome.reports,
+            is_workload: outcome.is_workload,
+            touched: outcome.touched,
+        }
+    }
+}
+
 impl Eager {
     fn push(&mut self, start: usize, mut outcome: object::Outcome) {
         // Held until every object is read: a stream of many objects must not hold each
         // one's spare capacity.
         outcome.reports.shrink_to_fit();
-        let stored = Stored {
-            text: outcome.text.map(|t| self.texts.store(t)),
-            reports: outcome.reports,
-            is_workload: outcome.is_workload,
-            touched: outcome.touched,
-        };
+        let stored = Stored::new(outcome, &mut self.texts);
         self.done.push_back((start, stored));
     }
 
@@ -327,12 +333,7 @@ fn process_all(
     for obj in objects {
         let stored = eager.take(obj.range.start).unwrap_or_else(|| {
             let outcome = object::process(text, obj, op, config, json, None);
-            Stored {
-                text: outcome.text.map(|t| done.texts.store(t)),
-                reports: outcome.reports,
-                is_workload: outcome.is_workload,
-                touched: outcome.touched,
-            }
+            Stored::new(outcome, &mut done.texts)
         });
         done.workloads += usize::from(stored.is_workload);
         done.selected += usize::from(stored.touched);

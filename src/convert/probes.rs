@@ -108,6 +108,19 @@ pub(super) fn recorded(init: &[Value], volumes: &[Value]) -> Vec<DroppedProbe> {
         .unwrap_or_default()
 }
 
+/// Plans every recorded (dropped) probe back onto its container.
+pub(super) fn restore_recorded(plan: &mut Plan, original: &Original) {
+    for p in &original.moved.dropped {
+        if let Some(i) = original
+            .containers
+            .iter()
+            .position(|c| c.name == p.container)
+        {
+            plan.moves.restore_probes.push((i, p.clone()));
+        }
+    }
+}
+
 /// Plans the probes of the steps under `policy`: with `drop`, every probe a step declares
 /// is removed and the earlier record kept; otherwise recorded probes are written back (the
 /// probe check has already refused or warned about them). Returns the record to keep.
@@ -119,15 +132,7 @@ pub(super) fn plan(
 ) -> Vec<DroppedProbe> {
     let m = &original.moved;
     if policy != ProbePolicy::Drop {
-        for p in &m.dropped {
-            if let Some(i) = original
-                .containers
-                .iter()
-                .position(|c| c.name == p.container)
-            {
-                plan.moves.restore_probes.push((i, p.clone()));
-            }
-        }
+        restore_recorded(plan, original);
         return Vec::new();
     }
     let mut record = m.dropped.clone();

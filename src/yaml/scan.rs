@@ -3,7 +3,7 @@
 //! that are only copied, so memory stays near the input's size, and their bytes are never
 //! re-emitted, so big integers, custom tags and odd styles in them pass through untouched.
 
-use super::tree::{Body, Builder, Node, Style, SyntaxError};
+use super::tree::{Body, Builder, Node, Style, SyntaxError, flow_end};
 use crate::text::column;
 use saphyr_parser::{Event, ScalarStyle, Span};
 use std::borrow::Cow;
@@ -254,7 +254,7 @@ impl<'t> Scanner<'_, 't> {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 last_end = if flow {
-                    self.b.offsets.byte(key_span.start.index()) + 1
+                    flow_end(self.text, self.b.offsets.byte(key_span.start.index()))
                 } else {
                     last_end
                 };
@@ -315,19 +315,7 @@ impl<'t> Scanner<'_, 't> {
             last_end = self.entry_end(empty, key_end, end);
         }
         doc.root.range = start..last_end;
-        if let Some(entries) = tree.entries(&doc.root.summary) {
-            let root = Node {
-                start,
-                end: last_end,
-                line,
-                anchor: 0,
-                tag: None,
-                body: Body::Map { flow, entries },
-            };
-            if let Some(sink) = self.sink.as_mut() {
-                sink(&doc.root, root);
-            }
-        }
+        self.hand_over(&doc.root, tree, flow);
         Ok(Some(doc))
     }
 
@@ -345,7 +333,7 @@ impl<'t> Scanner<'_, 't> {
             let (event, span) = self.next()?;
             if matches!(event, Event::SequenceEnd) {
                 let end = if flow {
-                    self.b.offsets.byte(span.start.index()) + 1
+                    flow_end(self.text, self.b.offsets.byte(span.start.index()))
                 } else {
                     items.last().map_or(start, |f: &Found<'t>| f.range.end)
                 };
@@ -392,7 +380,7 @@ impl<'t> Scanner<'_, 't> {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 if flow {
-                    last_end = self.b.offsets.byte(key_span.start.index()) + 1;
+                    last_end = flow_end(self.text, self.b.offsets.byte(key_span.start.index()));
                 }
                 break;
             }
@@ -400,20 +388,25 @@ impl<'t> Scanner<'_, 't> {
             last_end = self.entry(name, (key, key_span), &mut found.summary, &mut tree, 3)?;
         }
         found.range.end = last_end;
-        if let Some(entries) = tree.entries(&found.summary) {
+        self.hand_over(&found, tree, flow);
+        Ok(found)
+    }
+
+    /// Gives the sink the tree of a scanned object, when one was built for all of it.
+    fn hand_over(&mut self, found: &Found<'t>, tree: Tree, flow: bool) {
+        if let Some(entries) = tree.entries(&found.summary)
+            && let Some(sink) = self.sink.as_mut()
+        {
             let root = Node {
-                start,
-                end: last_end,
-                line,
+                start: found.range.start,
+                end: found.range.end,
+                line: found.line,
                 anchor: 0,
                 tag: None,
                 body: Body::Map { flow, entries },
             };
-            if let Some(sink) = self.sink.as_mut() {
-                sink(&found, root);
-            }
+            sink(found, root);
         }
-        Ok(found)
     }
 
     /// Reads one entry of an object's root mapping (its key event already read and named):
@@ -515,7 +508,7 @@ impl<'t> Scanner<'_, 't> {
             let (key, key_span) = self.next()?;
             if matches!(key, Event::MappingEnd) {
                 return Ok(if flow {
-                    self.b.offsets.byte(key_span.start.index()) + 1
+                    flow_end(self.text, self.b.offsets.byte(key_span.start.index()))
                 } else {
                     last_end
                 });
@@ -669,7 +662,7 @@ impl<'t> Scanner<'_, 't> {
                     let (child, child_span) = self.next()?;
                     if matches!(child, Event::SequenceEnd | Event::MappingEnd) {
                         return Ok(if flow {
-                            self.b.offsets.byte(child_span.start.index()) + 1
+                            flow_end(self.text, self.b.offsets.byte(child_span.start.index()))
                         } else {
                             last_end
                         });

@@ -139,13 +139,5 @@ pub(in crate::convert) fn revert_moves(plan: &mut Plan, original: &Original) {
             None => Some((path, text)),
         })
         .collect();
-    for p in &m.dropped {
-        if let Some(i) = original
-            .containers
-            .iter()
-            .position(|c| c.name == p.container)
-        {
-            plan.moves.restore_probes.push((i, p.clone()));
-        }
-    }
+    probes::restore_recorded(plan, original);
 }
