@@ -278,10 +278,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         workloads += output.workloads;
         selected += output.selected;
         let name = named.then_some(source.name.as_str());
-        for report in &output.reports {
+        for report in output.reports.iter() {
             // kpt shows results itself; kustomize, Helm and Argo CD only show stderr.
             if report.severity > Severity::Info || !output.resource_list {
-                say(report.severity, &results::line(report, name));
+                say(report.severity, &results::line(&report, name));
             }
         }
     }

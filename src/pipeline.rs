@@ -4,7 +4,7 @@
 
 use crate::config::{ConfigError, Spec as Config};
 use crate::convert::Severity;
-use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report};
+use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report, Reports};
 use crate::results;
 use crate::source::{self, Input, InputError, Located};
 use crate::spill::{Text, Texts};
@@ -49,8 +49,8 @@ pub struct Output<'a> {
     edits: Vec<Edit>,
     /// Where the replacement texts are kept (memory, then a temporary file).
     texts: Texts,
-    /// Everything worth telling, errors first in a ResourceList.
-    pub reports: Vec<Report>,
+    /// Everything worth telling, in input order; errors first in a ResourceList.
+    pub reports: Reports,
     /// Whether any error was reported (exit status 1).
     pub failed: bool,
     /// Whether the input was a ResourceList (results are inside `text`).
@@ -117,30 +117,12 @@ fn run_text<'a>(
     overrides: &Overrides,
 ) -> Result<Output<'a>, RunError> {
     let json = source::is_json(text);
-    // When the config can be known before the scan, each workload is converted as soon as the
-    // scan has read it, from the tree the scan built: parsed once, and its tree dropped right
-    // away. The guess is checked against what the scan finds; a wrong guess only costs speed.
-    let early = early::config(text, overrides);
-    let mut eager = Eager::default();
-    let located = match &early {
-        Some((config, _)) => source::locate_with(
-            text,
-            Some(&mut |found: &Located<'a>, tree| {
-                let outcome = object::process(text, found, op, config, json, Some(tree));
-                eager.push(found.range.start, outcome);
-            }),
-            op == Operation::Convert && !config.select_all,
-        )?,
-        None => source::locate(text)?,
-    };
+    let (located, function_config, eager) = scan(text, op, overrides, json)?;
     match located {
         Input::Stream { objects } => {
             let config = config_for(overrides, None)?;
-            if !matches!(&early, Some((_, None))) {
-                eager = Eager::default();
-            }
             let done = process_all(text, &objects, op, &config, json, eager);
-            let failed = done.reports.iter().any(|r| r.severity == Severity::Error);
+            let failed = done.reports.has_errors();
             Ok(Output {
                 input: text,
                 edits: ordered(done.edits),
@@ -154,32 +136,25 @@ fn run_text<'a>(
         }
         Input::ResourceList {
             items,
-            function_config,
             results_entry,
             top,
             flow,
+            ..
         } => {
-            let function_config = match function_config {
-                Some(range) => Some(function_config_value(text, range)?),
-                None => None,
-            };
-            if !matches!(&early, Some((_, guessed)) if *guessed == function_config) {
-                eager = Eager::default();
-            }
             let done = match config_for(overrides, function_config.as_ref()) {
                 Ok(config) => process_all(text, &items, op, &config, json, eager),
                 Err(e) => Processed {
-                    reports: vec![config_report(&e)],
+                    reports: std::iter::once(config_report(&e)).collect(),
                     ..Processed::default()
                 },
             };
             let (mut edits, mut reports, texts) = (done.edits, done.reports, done.texts);
             if op == Operation::Convert && done.selected == 0 && done.workloads > 0 {
-                reports.push(nothing_selected(done.workloads));
+                reports.push(text.len(), &nothing_selected(done.workloads));
             }
-            let failed = reports.iter().any(|r| r.severity == Severity::Error);
+            let failed = reports.has_errors();
             if !reports.is_empty() {
-                reports.sort_by_key(|r| std::cmp::Reverse(r.severity));
+                reports.errors_first();
                 edits.push(results_edit(text, &reports, results_entry, top, flow));
             }
             Ok(Output {
@@ -193,6 +168,54 @@ fn run_text<'a>(
                 selected: done.selected,
             })
         }
+    }
+}
+
+/// Finds the objects of the input, and the ResourceList's `functionConfig`. When the config
+/// can be told before the scan, each workload is converted as soon as the scan has read it,
+/// from the tree the scan built: parsed once, its tree dropped right away, and the scan keeps
+/// nothing of it. The guess is checked against what the scan found: a wrong guess drops what
+/// was done and scans again, so it costs time, never output.
+fn scan<'a>(
+    text: &'a str,
+    op: Operation,
+    overrides: &Overrides,
+    json: bool,
+) -> Result<(Input<'a>, Option<Value>, Eager), RunError> {
+    let Some((config, guessed)) = early::config(text, overrides) else {
+        let located = source::locate(text)?;
+        let function_config = function_config_of(text, &located)?;
+        return Ok((located, function_config, Eager::default()));
+    };
+    let mut eager = Eager::default();
+    let located = source::locate_with(
+        text,
+        Some(&mut |found: &Located<'a>, tree| {
+            let outcome = object::process(text, found, op, &config, json, Some(tree));
+            eager.push(found.range.clone(), outcome);
+        }),
+        op == Operation::Convert && !config.select_all,
+    )?;
+    let function_config = function_config_of(text, &located)?;
+    let right = match located {
+        Input::Stream { .. } => guessed.is_none(),
+        Input::ResourceList { .. } => guessed == function_config,
+    };
+    if right {
+        Ok((located, function_config, eager))
+    } else {
+        Ok((source::locate(text)?, function_config, Eager::default()))
+    }
+}
+
+/// What a ResourceList's `functionConfig` says, when it has one.
+fn function_config_of(text: &str, located: &Input<'_>) -> Result<Option<Value>, RunError> {
+    match located {
+        Input::ResourceList {
+            function_config: Some(range),
+            ..
+        } => Ok(Some(function_config_value(text, range.clone())?)),
+        _ => Ok(None),
     }
 }
 
@@ -243,7 +266,7 @@ fn config_report(e: &ConfigError) -> Report {
 struct Processed {
     edits: Vec<Edit>,
     texts: Texts,
-    reports: Vec<Report>,
+    reports: Reports,
     workloads: usize,
     selected: usize,
 }
@@ -262,91 +285,112 @@ pub fn nothing_selected(workloads: usize) -> Report {
     }
 }
 
-/// Objects converted during the scan, by where they start, in input order; their new texts
-/// already stored.
+/// Objects converted during the scan (the scan keeps nothing of them), with their new texts
+/// and reports already stored.
 #[derive(Default)]
 struct Eager {
     texts: Texts,
-    done: std::collections::VecDeque<(usize, Stored)>,
+    reports: Reports,
+    done: Vec<Done>,
 }
 
-/// An [`object::Outcome`] whose text is kept in a [`Texts`].
-struct Stored {
+/// What became of one object converted during the scan.
+struct Done {
+    range: std::ops::Range<usize>,
     text: Option<Text>,
-    reports: Vec<Report>,
     is_workload: bool,
     touched: bool,
 }
 
-impl Stored {
-    fn new(outcome: object::Outcome, texts: &mut Texts) -> Stored {
-        Stored {
-            text: outcome.text.map(|t| texts.store(t)),
-            reports: outcome.reports,
+impl Eager {
+    fn push(&mut self, range: std::ops::Range<usize>, outcome: object::Outcome) {
+        for report in &outcome.reports {
+            self.reports.push(range.start, report);
+        }
+        self.done.push(Done {
+            text: outcome.text.map(|t| self.texts.store(t)),
+            range,
             is_workload: outcome.is_workload,
             touched: outcome.touched,
-        }
+        });
     }
 }
 
-impl Eager {
-    fn push(&mut self, start: usize, mut outcome: object::Outcome) {
-        // Held until every object is read: a stream of many objects must not hold each
-        // one's spare capacity.
-        outcome.reports.shrink_to_fit();
-        let stored = Stored::new(outcome, &mut self.texts);
-        self.done.push_back((start, stored));
-    }
-
-    /// The outcome for the object starting at `start`, when it was converted during the scan.
-    fn take(&mut self, start: usize) -> Option<Stored> {
-        while let Some((at, _)) = self.done.front() {
-            if *at > start {
-                return None;
-            }
-            let (at, stored) = self.done.pop_front()?;
-            if at == start {
-                return Some(stored);
-            }
-        }
-        None
-    }
-}
-
-/// The text edits for every object, or none at all when any object has an error.
+/// The text edits for every object, or none at all when any object has an error. `objects`
+/// are the ones the scan kept; `eager` has the others, already processed.
 fn process_all(
     text: &str,
     objects: &[Located],
     op: Operation,
     config: &Config,
     json: bool,
-    mut eager: Eager,
+    eager: Eager,
 ) -> Processed {
-    let mut done = Processed {
-        texts: std::mem::take(&mut eager.texts),
+    let Eager {
+        texts,
+        reports,
+        mut done,
+    } = eager;
+    // An object's items are handed over before the object itself.
+    done.sort_by_key(|d| d.range.start);
+    let mut out = Processed {
+        texts,
+        reports,
         ..Processed::default()
     };
-    // Sized for what is already known, rather than grown to up to twice that.
-    done.reports
-        .reserve_exact(eager.done.iter().map(|(_, s)| s.reports.len()).sum());
-    done.edits.reserve_exact(eager.done.len());
-    for obj in objects {
-        let stored = eager.take(obj.range.start).unwrap_or_else(|| {
+    let changed = done.iter().filter(|d| d.text.is_some()).count();
+    out.edits.reserve_exact(changed);
+    // Items handed over from inside another object (the `items` of a document that is no
+    // List) are not objects: dropped with their reports.
+    let mut not_objects = Vec::new();
+    let mut covered = 0;
+    let mut objects = objects.iter().peekable();
+    let mut done = done.into_iter().peekable();
+    loop {
+        let eager_next = match (objects.peek(), done.peek()) {
+            (None, None) => break,
+            (Some(o), Some(d)) => d.range.start < o.range.start,
+            (None, Some(_)) => true,
+            (Some(_), None) => false,
+        };
+        let (range, text, is_workload, touched) = if eager_next {
+            let d = done.next().expect("peeked");
+            if d.range.start < covered {
+                not_objects.push(d.range.start);
+                continue;
+            }
+            (d.range, d.text, d.is_workload, d.touched)
+        } else {
+            let obj = objects.next().expect("peeked");
             let outcome = object::process(text, obj, op, config, json, None);
-            Stored::new(outcome, &mut done.texts)
-        });
-        done.workloads += usize::from(stored.is_workload);
-        done.selected += usize::from(stored.touched);
-        done.reports.extend(stored.reports);
-        if let Some(stored) = stored.text {
-            done.edits.push((obj.range.clone(), stored));
+            for report in &outcome.reports {
+                out.reports.push(obj.range.start, report);
+            }
+            let stored = outcome.text.map(|t| out.texts.store(t));
+            (
+                obj.range.clone(),
+                stored,
+                outcome.is_workload,
+                outcome.touched,
+            )
+        };
+        covered = range.end;
+        out.workloads += usize::from(is_workload);
+        out.selected += usize::from(touched);
+        if let Some(stored) = text {
+            out.edits.push((range, stored));
         }
     }
-    if done.reports.iter().any(|r| r.severity == Severity::Error) {
-        done.edits.clear();
-        done.texts = Texts::default();
+    if !not_objects.is_empty() {
+        out.reports
+            .retain_positions(|p| not_objects.binary_search(&p).is_err());
     }
-    done
+    out.reports.order_by_position();
+    if out.reports.has_errors() {
+        out.edits.clear();
+        out.texts = Texts::default();
+    }
+    out
 }
 
 /// Edits sorted by position; objects never overlap, and results come after the last one.
@@ -361,7 +405,7 @@ fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
 /// text it follows did.
 fn results_edit(
     text: &str,
-    reports: &[Report],
+    reports: &Reports,
     results_entry: Option<std::ops::Range<usize>>,
     top: std::ops::Range<usize>,
     flow: bool,
@@ -369,9 +413,9 @@ fn results_edit(
     let end = results_entry.as_ref().map_or(top.end, |r| r.end);
     let ends_line = text[..end].ends_with('\n');
     let entry = if flow {
-        results::flow_entry(reports)
+        results::flow_entry(reports.iter())
     } else {
-        results::block_entry(reports)
+        results::block_entry(reports.iter())
     };
     let (range, text) = match (results_entry, flow) {
         (Some(r), false) if ends_line => (r, format!("{entry}\n")),

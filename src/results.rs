@@ -47,16 +47,28 @@ pub fn to_value(report: &Report) -> Value {
     Value::Object(out)
 }
 
-/// `results:` and its list, block style, with no trailing newline.
-pub fn block_entry(reports: &[Report]) -> String {
-    let list = Value::Array(reports.iter().map(to_value).collect());
-    format!("results:\n{}", emit::block(&list, 0).trim_end_matches('\n'))
+/// `results:` and its list, block style, with no trailing newline. Written one result at a
+/// time: a run with ten thousand results never holds them all as values.
+pub fn block_entry(reports: impl IntoIterator<Item = Report>) -> String {
+    let mut out = String::from("results:\n");
+    for report in reports {
+        out.push_str(&emit::block(&Value::Array(vec![to_value(&report)]), 0));
+    }
+    out.truncate(out.trim_end_matches('\n').len());
+    out
 }
 
 /// `results: [...]` on one line, for a ResourceList written in flow style (JSON).
-pub fn flow_entry(reports: &[Report]) -> String {
-    let list = Value::Array(reports.iter().map(to_value).collect());
-    format!("\"results\": {list}")
+pub fn flow_entry(reports: impl IntoIterator<Item = Report>) -> String {
+    let mut out = String::from("\"results\": [");
+    for (i, report) in reports.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&to_value(&report).to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// The stderr line for a report; `source` names the file the input came from, if any, and

@@ -137,7 +137,10 @@ pub fn locate(text: &str) -> Result<Input<'_>, InputError> {
 }
 
 /// [`locate`], handing each Pod, Job and CronJob's syntax tree to `sink` as soon as it is read
-/// (see [`scan::Sink`]); the object's range there already has its trailing comment.
+/// (see [`scan::Sink`]); the object's range there already has its trailing comment. The objects
+/// handed over are not in the result: the sink has them. Items handed over from a document that
+/// turns out not to be a List are no objects at all; the caller tells them by their range,
+/// which lies inside an object's.
 pub fn locate_with<'t>(
     text: &'t str,
     sink: Option<scan::Sink<'_, 't>>,
@@ -148,6 +151,7 @@ pub fn locate_with<'t>(
         count: 0,
         resource_list: None,
         objects: Vec::new(),
+        handed_over: 0,
         invalid: None,
         in_list: None,
     };
@@ -176,6 +180,8 @@ struct Collect<'t> {
     /// The first document, when it is a ResourceList (it must then be the only one).
     resource_list: Option<Document<'t>>,
     objects: Vec<Located<'t>>,
+    /// How many objects were handed to the sink instead of being kept.
+    handed_over: usize,
     /// The first document that is not an object, or a ResourceList among others.
     invalid: Option<InputError>,
     /// The first problem with a List's items; reported after `invalid`.
@@ -221,6 +227,9 @@ impl<'t> Collect<'t> {
                 Ok(items) => self.objects.extend(items),
                 Err(e) => self.in_list = Some(e),
             }
+            self.handed_over += doc.items_handed_over;
+        } else if doc.root_handed_over {
+            self.handed_over += 1;
         } else {
             let mut found = doc.root;
             found.range.end = with_trailing_comment(self.text, found.range.end);
@@ -251,7 +260,7 @@ impl<'t> Collect<'t> {
         if let Some(e) = self.in_list {
             return Err(e);
         }
-        if self.objects.is_empty() {
+        if self.objects.is_empty() && self.handed_over == 0 {
             return Err(InputError::NoObjects);
         }
         Ok(Input::Stream {
@@ -267,12 +276,11 @@ fn located<'t>(
 ) -> Result<Vec<Located<'t>>, InputError> {
     items
         .into_iter()
-        .enumerate()
-        .map(|(index, mut found)| {
+        .map(|mut found| {
             if !found.is_mapping {
                 return Err(InputError::ItemNotAnObject {
                     what,
-                    index,
+                    index: found.index,
                     line: line_of(text, found.range.start),
                     found: found.shape,
                 });

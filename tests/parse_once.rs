@@ -48,11 +48,13 @@ fn same_both_ways(input: &[u8], op: Operation, config: &Spec) -> Result<usize, S
     let only_annotated = op == Operation::Convert && !config.select_all;
     let mut diffs = Vec::new();
     let mut handed = 0;
+    let mut handed_over = Vec::new();
     let plain = source::locate(text);
     let built = source::locate_with(
         text,
         Some(&mut |found, tree| {
             handed += 1;
+            handed_over.push(found.clone());
             let eager = object::process(text, found, op, config, json, Some(tree));
             let lazy = object::process(text, found, op, config, json, None);
             let (eager, lazy) = (shown(&eager), shown(&lazy));
@@ -73,7 +75,7 @@ fn same_both_ways(input: &[u8], op: Operation, config: &Spec) -> Result<usize, S
         // The run is refused as a whole: what was done on the way is dropped.
         diffs.clear();
     }
-    match (plain, built) {
+    match (plain, built.map(|b| with_handed_over(b, handed_over))) {
         (Ok(a), Ok(b)) => {
             let (a, b) = (format!("{a:#?}"), format!("{b:#?}"));
             if a != b {
@@ -97,6 +99,29 @@ fn same_both_ways(input: &[u8], op: Operation, config: &Spec) -> Result<usize, S
     } else {
         Err(diffs.join("\n"))
     }
+}
+
+/// The objects the scan kept, with those it handed over put back in their places; handed-over
+/// items inside another object (the `items` of a document that is no List) are no objects.
+fn with_handed_over<'t>(
+    mut input: source::Input<'t>,
+    handed_over: Vec<source::Located<'t>>,
+) -> source::Input<'t> {
+    let objects = match &mut input {
+        source::Input::Stream { objects } => objects,
+        source::Input::ResourceList { items, .. } => items,
+    };
+    let kept = std::mem::take(objects);
+    let mut all: Vec<_> = kept.into_iter().chain(handed_over).collect();
+    all.sort_by_key(|o| o.range.start);
+    let mut covered = 0;
+    for o in all {
+        if o.range.start >= covered {
+            covered = o.range.end;
+            objects.push(o);
+        }
+    }
+    input
 }
 
 fn spec(function_config: Option<&Value>, select_all: bool) -> Spec {
@@ -127,7 +152,7 @@ fn both_ways(input: &str) -> usize {
 /// A whole run's output text and reports.
 fn convert_with(input: &str, overrides: &Overrides) -> (String, Vec<Report>) {
     let out = run(input.as_bytes(), Operation::Convert, overrides).expect("a usable input");
-    (out.text(), out.reports)
+    (out.text(), out.reports.iter().collect())
 }
 
 fn convert(input: &str) -> (String, Vec<Report>) {

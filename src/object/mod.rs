@@ -4,6 +4,7 @@
 
 mod annotations;
 mod read;
+mod reports;
 mod shared;
 mod verify;
 
@@ -15,6 +16,8 @@ use crate::step_settings::{STEPS_ANNOTATION, StepsMap};
 use crate::yaml::scan::{Scalar, Summary};
 use crate::yaml::tree::Node;
 use serde_json::Value;
+
+pub use reports::Reports;
 
 /// The annotation that opts an object in.
 pub const ANNOTATION: &str = "kueueleuleu.io/sequential";

@@ -60,6 +60,8 @@ pub struct Found<'t> {
     pub exported_anchors: Vec<usize>,
     /// Whether it refers by alias to an anchor defined outside it.
     pub imports_alias: bool,
+    /// Its position among the items of its list (0 for a document's root).
+    pub index: usize,
 }
 
 /// A top-level document.
@@ -69,8 +71,12 @@ pub struct Document<'t> {
     pub number: usize,
     /// The document's root.
     pub root: Found<'t>,
-    /// When the root maps `items` to a list: each item.
+    /// When the root maps `items` to a list: each item, except those handed to the sink.
     pub items: Option<Vec<Found<'t>>>,
+    /// How many of the items were handed to the sink (and are not in `items`).
+    pub items_handed_over: usize,
+    /// Whether the root was handed to the sink.
+    pub root_handed_over: bool,
     /// When `items` is there but not a list: what it is.
     pub items_shape: Option<&'static str>,
     /// `functionConfig`'s value, when present.
@@ -90,6 +96,8 @@ pub fn scan(text: &str) -> Result<Vec<Document<'_>>, SyntaxError> {
 /// the same events (offsets into the whole input), so that it can be converted without being
 /// parsed again and its tree dropped before the next object is read. Objects with anchors or
 /// aliases are not passed: whether another object shares them is known only at the end.
+/// What the sink takes is its own: the scan keeps nothing of it (not in `items`, and flagged
+/// `root_handed_over`), so a stream of many converted objects costs no memory per object here.
 pub type Sink<'s, 't> = &'s mut dyn FnMut(&Found<'t>, Node);
 
 /// [`scan`], passing every workload object's tree to `sink` on the way; with
@@ -214,8 +222,11 @@ impl<'t> Scanner<'_, 't> {
                     summary: Summary::default(),
                     exported_anchors: vec![],
                     imports_alias: false,
+                    index: 0,
                 },
                 items: None,
+                items_handed_over: 0,
+                root_handed_over: false,
                 items_shape: None,
                 function_config: None,
                 results_entry: None,
@@ -237,8 +248,11 @@ impl<'t> Scanner<'_, 't> {
                 summary: Summary::default(),
                 exported_anchors: vec![],
                 imports_alias: false,
+                index: 0,
             },
             items: None,
+            items_handed_over: 0,
+            root_handed_over: false,
             items_shape: None,
             function_config: None,
             results_entry: None,
@@ -286,9 +300,10 @@ impl<'t> Scanner<'_, 't> {
             let value_start = self.b.offsets.byte(value_span.start.index());
             let end = match name.as_deref() {
                 Some("items") if matches!(value, Event::SequenceStart(..)) => {
-                    let (items, end) = self.items(value, value_span, doc_index)?;
+                    let (items, handed, end) = self.items(value, value_span, doc_index)?;
                     self.owner = Some((doc_index, None));
                     doc.items = Some(items);
+                    doc.items_handed_over = handed;
                     end
                 }
                 Some("items") if empty => {
@@ -315,39 +330,53 @@ impl<'t> Scanner<'_, 't> {
             last_end = self.entry_end(empty, key_end, end);
         }
         doc.root.range = start..last_end;
-        self.hand_over(&doc.root, tree, flow);
+        doc.root_handed_over = self.hand_over(&doc.root, tree, flow);
         Ok(Some(doc))
     }
 
+    /// Reads a list of objects. Those handed to the sink are not kept: the sink has them.
+    /// Returns the others, how many were handed over, and where the list ends.
     fn items(
         &mut self,
         event: Event<'t>,
         span: Span,
         doc_index: usize,
-    ) -> Result<(Vec<Found<'t>>, usize), SyntaxError> {
+    ) -> Result<(Vec<Found<'t>>, usize, usize), SyntaxError> {
         let start = self.b.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         let flow = span.end.index() > span.start.index();
         let mut items = Vec::new();
+        let (mut index, mut handed, mut last_end) = (0, 0, start);
         loop {
             let (event, span) = self.next()?;
             if matches!(event, Event::SequenceEnd) {
                 let end = if flow {
                     flow_end(self.text, self.b.offsets.byte(span.start.index()))
                 } else {
-                    items.last().map_or(start, |f: &Found<'t>| f.range.end)
+                    last_end
                 };
-                return Ok((items, end));
+                return Ok((items, handed, end));
             }
-            let owner = (doc_index, Some(items.len()));
-            self.owner = Some(owner);
-            items.push(self.object(event, span)?);
+            self.owner = Some((doc_index, Some(index)));
+            let (found, handed_over) = self.object(event, span, index)?;
+            index += 1;
+            last_end = found.range.end;
+            if handed_over {
+                handed += 1;
+            } else {
+                items.push(found);
+            }
         }
     }
 
     /// Reads one object's summary and finds where it ends; with a sink, also builds its tree
-    /// while it may be a Pod, Job or CronJob, and hands the tree over.
-    fn object(&mut self, event: Event<'t>, span: Span) -> Result<Found<'t>, SyntaxError> {
+    /// while it may be a Pod, Job or CronJob, and hands the tree over. Says whether it did.
+    fn object(
+        &mut self,
+        event: Event<'t>,
+        span: Span,
+        index: usize,
+    ) -> Result<(Found<'t>, bool), SyntaxError> {
         let start = self.b.offsets.byte(span.start.index());
         let line = span.start.line();
         let mut found = Found {
@@ -359,18 +388,19 @@ impl<'t> Scanner<'_, 't> {
             summary: Summary::default(),
             exported_anchors: vec![],
             imports_alias: false,
+            index,
         };
         let Event::MappingStart(anchor, tag) = &event else {
             found.is_mapping = false;
             found.shape = shape_of(&event);
             found.range.end = self.skip(event, span, 2)?;
-            return Ok(found);
+            return Ok((found, false));
         };
         let plain_root = *anchor == 0 && tag.is_none();
         found.summary.needs_full_read |= !plain_root;
         if self.sink.is_none() || !plain_root {
             found.range.end = self.summarize(event, span, &mut found.summary, 2, Level::Object)?;
-            return Ok(found);
+            return Ok((found, false));
         }
         let flow = span.end.index() > span.start.index();
         let mut tree = Tree::default();
@@ -388,12 +418,13 @@ impl<'t> Scanner<'_, 't> {
             last_end = self.entry(name, (key, key_span), &mut found.summary, &mut tree, 3)?;
         }
         found.range.end = last_end;
-        self.hand_over(&found, tree, flow);
-        Ok(found)
+        let handed_over = self.hand_over(&found, tree, flow);
+        Ok((found, handed_over))
     }
 
-    /// Gives the sink the tree of a scanned object, when one was built for all of it.
-    fn hand_over(&mut self, found: &Found<'t>, tree: Tree, flow: bool) {
+    /// Gives the sink the tree of a scanned object, when one was built for all of it; says
+    /// whether it did.
+    fn hand_over(&mut self, found: &Found<'t>, tree: Tree, flow: bool) -> bool {
         if let Some(entries) = tree.entries(&found.summary)
             && let Some(sink) = self.sink.as_mut()
         {
@@ -406,7 +437,9 @@ impl<'t> Scanner<'_, 't> {
                 body: Body::Map { flow, entries },
             };
             sink(found, root);
+            return true;
         }
+        false
     }
 
     /// Reads one entry of an object's root mapping (its key event already read and named):
@@ -736,7 +769,12 @@ fn found_mut<'d, 't>(docs: &'d mut [Document<'t>], owner: Owner) -> Option<&'d m
     let doc = docs.iter_mut().find(|d| d.number == owner.0)?;
     match owner.1 {
         None => Some(&mut doc.root),
-        Some(i) => doc.items.as_mut()?.get_mut(i),
+        // Items handed to the sink are not in the list (and have no anchors nor aliases).
+        Some(i) => {
+            let items = doc.items.as_mut()?;
+            let at = items.binary_search_by_key(&i, |f| f.index).ok()?;
+            items.get_mut(at)
+        }
     }
 }
 

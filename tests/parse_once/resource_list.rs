@@ -120,7 +120,7 @@ fn a_guessed_config_that_is_no_config_is_reported_once() {
     );
     let out = run(input.as_bytes(), Operation::Convert, &Overrides::default()).unwrap();
     assert!(out.failed);
-    let errors: Vec<_> = out.reports.iter().map(|r| &r.message).collect();
+    let errors: Vec<_> = out.reports.iter().map(|r| r.message).collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert!(errors[0].contains("sepc"), "{errors:#?}");
     assert!(
