@@ -331,54 +331,45 @@ fn process_all(
         reports,
         mut done,
     } = eager;
-    // An object's items are handed over before the object itself.
-    done.sort_by_key(|d| d.range.start);
     let mut out = Processed {
         texts,
         reports,
         ..Processed::default()
     };
-    let changed = done.iter().filter(|d| d.text.is_some()).count();
-    out.edits.reserve_exact(changed);
-    // Items handed over from inside another object (the `items` of a document that is no
-    // List) are not objects: dropped with their reports.
+    // An object's items are handed over before the object itself. Those handed over from
+    // inside another object (the `items` of a document that is no List) are not objects:
+    // dropped with their reports.
+    done.sort_by_key(|d| d.range.start);
+    let inside_kept = |at: usize| {
+        let before = objects.partition_point(|o| o.range.start <= at);
+        before > 0 && at < objects[before - 1].range.end
+    };
     let mut not_objects = Vec::new();
     let mut covered = 0;
-    let mut objects = objects.iter().peekable();
-    let mut done = done.into_iter().peekable();
-    loop {
-        let eager_next = match (objects.peek(), done.peek()) {
-            (None, None) => break,
-            (Some(o), Some(d)) => d.range.start < o.range.start,
-            (None, Some(_)) => true,
-            (Some(_), None) => false,
-        };
-        let (range, text, is_workload, touched) = if eager_next {
-            let d = done.next().expect("peeked");
-            if d.range.start < covered {
+    // Collected into the allocation `done` had: a converted object is never held twice.
+    out.edits = done
+        .into_iter()
+        .filter_map(|d| {
+            if d.range.start < covered || inside_kept(d.range.start) {
                 not_objects.push(d.range.start);
-                continue;
+                return None;
             }
-            (d.range, d.text, d.is_workload, d.touched)
-        } else {
-            let obj = objects.next().expect("peeked");
-            let outcome = object::process(text, obj, op, config, json, None);
-            for report in &outcome.reports {
-                out.reports.push(obj.range.start, report);
-            }
-            let stored = outcome.text.map(|t| out.texts.store(t));
-            (
-                obj.range.clone(),
-                stored,
-                outcome.is_workload,
-                outcome.touched,
-            )
-        };
-        covered = range.end;
-        out.workloads += usize::from(is_workload);
-        out.selected += usize::from(touched);
-        if let Some(stored) = text {
-            out.edits.push((range, stored));
+            covered = d.range.end;
+            out.workloads += usize::from(d.is_workload);
+            out.selected += usize::from(d.touched);
+            Some((d.range, d.text?))
+        })
+        .collect();
+    for obj in objects {
+        let outcome = object::process(text, obj, op, config, json, None);
+        for report in &outcome.reports {
+            out.reports.push(obj.range.start, report);
+        }
+        out.workloads += usize::from(outcome.is_workload);
+        out.selected += usize::from(outcome.touched);
+        if let Some(new_text) = outcome.text {
+            out.edits
+                .push((obj.range.clone(), out.texts.store(new_text)));
         }
     }
     if !not_objects.is_empty() {

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// Texts up to this many bytes in total stay in memory; later ones go to the file.
-pub const MEMORY_BUDGET: usize = 1 << 20;
+pub const MEMORY_BUDGET: usize = 1 << 18;
 
 /// One stored text.
 #[derive(Debug)]

@@ -16,14 +16,30 @@ pub struct Reports {
     /// (what puts reports in input order when objects were processed out of order).
     records: Vec<(usize, usize)>,
     errors: usize,
+    /// Where the last record's repeatable strings are (see [`Slot`]).
+    last: [Option<usize>; SLOTS],
 }
+
+/// Strings that are often the same from one report to the next (a stream of similar Jobs all
+/// get "Job", "batch/v1" and the same field and message): when equal to the previous record's,
+/// a record points back at it instead of holding a copy.
+#[derive(Clone, Copy)]
+enum Slot {
+    ApiVersion,
+    Kind,
+    Namespace,
+    Field,
+    Message,
+}
+
+const SLOTS: usize = 5;
 
 impl Reports {
     /// Adds `report` about the object starting at input offset `position`.
     pub fn push(&mut self, position: usize, report: &Report) {
         self.records.push((self.bytes.len(), position));
         self.errors += usize::from(report.severity == Severity::Error);
-        encode(&mut self.bytes, report);
+        self.encode(report);
     }
 
     /// How many reports there are.
@@ -43,9 +59,7 @@ impl Reports {
 
     /// Each report, decoded as it is reached.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Report> + '_ {
-        self.records
-            .iter()
-            .map(|&(at, _)| decode(&self.bytes[at..]))
+        self.records.iter().map(|&(at, _)| decode(&self.bytes, at))
     }
 
     /// Puts the reports in the order of the objects they are about; the reports about one
@@ -121,22 +135,48 @@ fn severity_of(code: u8) -> Severity {
     }
 }
 
-/// A record: the severity byte, then each field. Numbers are LEB128; an optional value is
-/// a 0 when absent, else 1 and the value.
-fn encode(out: &mut Vec<u8>, r: &Report) {
-    out.push(severity_code(r.severity));
-    let o = &r.object;
-    put_str(out, &o.api_version);
-    put_str(out, &o.kind);
-    put_str(out, &o.name);
-    put_opt(out, o.namespace.as_deref(), put_str);
-    put_opt(out, o.file.as_ref(), |out, (path, index)| {
-        put_str(out, path);
-        put_opt(out, *index, put_u64);
-    });
-    put_opt(out, o.line.map(|l| l as u64), put_u64);
-    put_opt(out, r.field.as_deref(), put_str);
-    put_str(out, &r.message);
+impl Reports {
+    /// A record: the severity byte, then each field. Numbers are LEB128; an optional value is
+    /// a 0 when absent, else 1 and the value. A string is its length times two, then its bytes;
+    /// or, when it repeats the previous record's, the offset of that copy times two plus one.
+    fn encode(&mut self, r: &Report) {
+        self.bytes.push(severity_code(r.severity));
+        let o = &r.object;
+        self.put_repeatable(Slot::ApiVersion, &o.api_version);
+        self.put_repeatable(Slot::Kind, &o.kind);
+        put_str(&mut self.bytes, &o.name);
+        match o.namespace.as_deref() {
+            None => self.bytes.push(0),
+            Some(ns) => {
+                self.bytes.push(1);
+                self.put_repeatable(Slot::Namespace, ns);
+            }
+        }
+        put_opt(&mut self.bytes, o.file.as_ref(), |out, (path, index)| {
+            put_str(out, path);
+            put_opt(out, *index, put_u64);
+        });
+        put_opt(&mut self.bytes, o.line.map(|l| l as u64), put_u64);
+        match r.field.as_deref() {
+            None => self.bytes.push(0),
+            Some(field) => {
+                self.bytes.push(1);
+                self.put_repeatable(Slot::Field, field);
+            }
+        }
+        self.put_repeatable(Slot::Message, &r.message);
+    }
+
+    fn put_repeatable(&mut self, slot: Slot, s: &str) {
+        if let Some(at) = self.last[slot as usize]
+            && Reader::at(&self.bytes, at).string_bytes() == s.as_bytes()
+        {
+            put_u64(&mut self.bytes, (at as u64) << 1 | 1);
+            return;
+        }
+        self.last[slot as usize] = Some(self.bytes.len());
+        put_str(&mut self.bytes, s);
+    }
 }
 
 fn put_u64(out: &mut Vec<u8>, mut n: u64) {
@@ -152,7 +192,7 @@ fn put_u64(out: &mut Vec<u8>, mut n: u64) {
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_u64(out, s.len() as u64);
+    put_u64(out, (s.len() as u64) << 1);
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -166,10 +206,10 @@ fn put_opt<T>(out: &mut Vec<u8>, value: Option<T>, put: impl FnOnce(&mut Vec<u8>
     }
 }
 
-/// Reads back what [`encode`] wrote at the start of `bytes`.
-fn decode(bytes: &[u8]) -> Report {
-    let mut r = Reader { bytes, at: 1 };
-    let severity = severity_of(bytes[0]);
+/// Reads back what [`Reports::encode`] wrote at `at`.
+fn decode(bytes: &[u8], at: usize) -> Report {
+    let mut r = Reader::at(bytes, at + 1);
+    let severity = severity_of(bytes[at]);
     let api_version = r.string();
     let kind = r.string();
     let name = r.string();
@@ -201,7 +241,11 @@ struct Reader<'b> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'b> Reader<'b> {
+    fn at(bytes: &'b [u8], at: usize) -> Reader<'b> {
+        Reader { bytes, at }
+    }
+
     fn u64(&mut self) -> u64 {
         let mut n = 0u64;
         let mut shift = 0;
@@ -216,11 +260,20 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self) -> String {
-        let len = self.u64() as usize;
+    /// The bytes of the string here, following a pointer back to an earlier copy.
+    fn string_bytes(&mut self) -> &'b [u8] {
+        let n = self.u64();
+        if n & 1 == 1 {
+            return Reader::at(self.bytes, (n >> 1) as usize).string_bytes();
+        }
+        let len = (n >> 1) as usize;
         let s = &self.bytes[self.at..self.at + len];
         self.at += len;
-        String::from_utf8(s.to_vec()).expect("encoded from a str")
+        s
+    }
+
+    fn string(&mut self) -> String {
+        String::from_utf8(self.string_bytes().to_vec()).expect("encoded from a str")
     }
 
     fn opt<T>(&mut self, read: impl FnOnce(&mut Self) -> T) -> Option<T> {
@@ -274,6 +327,39 @@ mod tests {
         let packed: Reports = variants.iter().cloned().collect();
         assert_eq!(packed.iter().collect::<Vec<_>>(), variants);
         assert!(packed.has_errors());
+    }
+
+    #[test]
+    fn repeated_strings_are_stored_once_and_read_back_in_any_order() {
+        let mut many = Vec::new();
+        for i in 0..50 {
+            let mut r = report(Severity::Info, &format!("job-{i}"), Some(i));
+            if i % 7 == 0 {
+                r.message = format!("other {i}");
+                r.object.namespace = None;
+            }
+            if i % 11 == 0 {
+                r.field = None;
+            }
+            many.push(r);
+        }
+        let mut packed = Reports::default();
+        for (i, r) in many.iter().enumerate() {
+            packed.push(50 - i, r);
+        }
+        let alone: usize = {
+            let mut one = Reports::default();
+            one.push(0, &many[1]);
+            one.bytes.len()
+        };
+        assert!(
+            packed.bytes.len() < alone * 50 / 2,
+            "{} bytes for 50 similar reports, {alone} for one",
+            packed.bytes.len()
+        );
+        packed.order_by_position();
+        many.reverse();
+        assert_eq!(packed.iter().collect::<Vec<_>>(), many);
     }
 
     #[test]

@@ -149,3 +149,47 @@ fn items_indented_under_items_or_not() {
         assert!(out.contains("kueueleuleu-init"));
     }
 }
+
+#[test]
+fn items_after_converted_ones_keep_their_alias_links_and_positions() {
+    // The scan keeps nothing of the items it hands over, so what it says of later items (which
+    // object an alias reaches into, which item is not an object) must not shift.
+    let anchored = POD.replace("name: p\n", "name: &n p\n");
+    let aliased = POD.replace("name: p\n", "name: *n\n");
+    let items = [POD, POD, &anchored, &aliased]
+        .map(|p| as_item(p, 0))
+        .concat();
+    let input = format!("{RL_HEAD}items:\n{items}");
+    assert_eq!(both_ways(&input), 2, "the two plain Pods are handed over");
+    let (out, reports) = convert(&input);
+    assert!(
+        out.starts_with(&input) && out[input.len()..].starts_with("results:\n"),
+        "an error changes nothing but the results:\n{out}"
+    );
+    let errors: Vec<_> = reports
+        .iter()
+        .filter(|r| r.severity == kueueleuleu::convert::Severity::Error)
+        .collect();
+    assert_eq!(errors.len(), 1, "{reports:#?}");
+    let aliased_line = input.lines().position(|l| l.contains("*n")).unwrap();
+    let aliased_start = input[..input.find("*n").unwrap()].rfind("- ").unwrap();
+    assert_eq!(
+        errors[0].object.line,
+        Some(kueueleuleu::text::line_of(&input, aliased_start)),
+        "the error names the item with the alias (line {})",
+        aliased_line + 1
+    );
+    assert!(errors[0].message.contains("alias"), "{reports:#?}");
+
+    let not_an_object = format!(
+        "{RL_HEAD}items:\n{}- just a string\n",
+        [POD, POD].map(|p| as_item(p, 0)).concat()
+    );
+    let e = run(
+        not_an_object.as_bytes(),
+        Operation::Convert,
+        &Overrides::default(),
+    )
+    .expect_err("an item that is no object refuses the input");
+    assert!(e.to_string().contains("item 2 "), "{e}");
+}
