@@ -148,14 +148,15 @@ fn run_text<'a>(
                     ..Processed::default()
                 },
             };
-            let (mut edits, mut reports, texts) = (done.edits, done.reports, done.texts);
+            let (mut edits, mut reports, mut texts) = (done.edits, done.reports, done.texts);
             if op == Operation::Convert && done.selected == 0 && done.workloads > 0 {
                 reports.push(text.len(), &nothing_selected(done.workloads));
             }
             let failed = reports.has_errors();
             if !reports.is_empty() {
                 reports.errors_first();
-                edits.push(results_edit(text, &reports, results_entry, top, flow));
+                let place = (results_entry, top, flow);
+                results_edits(text, &reports, place, &mut texts, &mut edits);
             }
             Ok(Output {
                 input: text,
@@ -384,7 +385,8 @@ fn process_all(
     out
 }
 
-/// Edits sorted by position; objects never overlap, and results come after the last one.
+/// Edits sorted by position; objects never overlap, and results come after the last one. The
+/// sort is stable: pieces of one text at the same place stay in order.
 fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
@@ -394,27 +396,70 @@ fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
 /// entry, or is appended as the last entry of the top mapping. Either way the line structure
 /// around it is kept: a replaced or appended block entry ends with a newline exactly when the
 /// text it follows did.
-fn results_edit(
+fn results_edits(
     text: &str,
     reports: &Reports,
-    results_entry: Option<std::ops::Range<usize>>,
-    top: std::ops::Range<usize>,
-    flow: bool,
-) -> Edit {
+    (results_entry, top, flow): (Option<std::ops::Range<usize>>, std::ops::Range<usize>, bool),
+    texts: &mut Texts,
+    edits: &mut Vec<Edit>,
+) {
     let end = results_entry.as_ref().map_or(top.end, |r| r.end);
     let ends_line = text[..end].ends_with('\n');
-    let entry = if flow {
-        results::flow_entry(reports.iter())
-    } else {
-        results::block_entry(reports.iter())
-    };
-    let (range, text) = match (results_entry, flow) {
-        (Some(r), false) if ends_line => (r, format!("{entry}\n")),
-        (Some(r), _) => (r, entry),
+    let (range, before, after) = match (results_entry, flow) {
+        (Some(r), false) if ends_line => (r, "", "\n"),
+        (Some(r), _) => (r, "", ""),
         // `top` ends at the closing brace of the flow mapping.
-        (None, true) => (top.end - 1..top.end - 1, format!(", {entry}")),
-        (None, false) if ends_line => (top.end..top.end, format!("{entry}\n")),
-        (None, false) => (top.end..top.end, format!("\n{entry}")),
+        (None, true) => (top.end - 1..top.end - 1, ", ", ""),
+        (None, false) if ends_line => (top.end..top.end, "", "\n"),
+        (None, false) => (top.end..top.end, "\n", ""),
     };
-    (range, Text::Inline(text))
+    let mut pieces = Pieces {
+        texts,
+        edits,
+        range,
+        first: true,
+        buf: String::from(before),
+    };
+    let written = if flow {
+        results::write_flow_entry(reports.iter(), &mut pieces)
+    } else {
+        results::write_block_entry(reports.iter(), &mut pieces)
+    };
+    written.expect("writing to memory cannot fail");
+    pieces.buf.push_str(after);
+    pieces.store();
+}
+
+/// A long text stored in pieces, each an edit at the same place of the input (the first one
+/// replaces the range), so that ten thousand results are never one string in memory.
+struct Pieces<'p> {
+    texts: &'p mut Texts,
+    edits: &'p mut Vec<Edit>,
+    range: std::ops::Range<usize>,
+    first: bool,
+    buf: String,
+}
+
+impl Pieces<'_> {
+    const SIZE: usize = 64 << 10;
+
+    fn store(&mut self) {
+        let range = if std::mem::take(&mut self.first) {
+            self.range.clone()
+        } else {
+            self.range.end..self.range.end
+        };
+        let piece = std::mem::take(&mut self.buf);
+        self.edits.push((range, self.texts.store(piece)));
+    }
+}
+
+impl std::fmt::Write for Pieces<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.buf.push_str(s);
+        if self.buf.len() >= Self::SIZE {
+            self.store();
+        }
+        Ok(())
+    }
 }

@@ -47,28 +47,39 @@ pub fn to_value(report: &Report) -> Value {
     Value::Object(out)
 }
 
-/// `results:` and its list, block style, with no trailing newline. Written one result at a
-/// time: a run with ten thousand results never holds them all as values.
-pub fn block_entry(reports: impl IntoIterator<Item = Report>) -> String {
-    let mut out = String::from("results:\n");
+/// Writes `results:` and its list, block style, with no trailing newline. One result at a
+/// time: a run with ten thousand results never holds them all, as values or as text.
+pub fn write_block_entry(
+    reports: impl IntoIterator<Item = Report>,
+    out: &mut impl std::fmt::Write,
+) -> std::fmt::Result {
+    out.write_str("results:\n")?;
+    // The line ends after the last result are left out, so each result's are written only
+    // once the next one comes.
+    let mut held = String::new();
     for report in reports {
-        out.push_str(&emit::block(&Value::Array(vec![to_value(&report)]), 0));
+        out.write_str(&held)?;
+        let item = emit::block(&Value::Array(vec![to_value(&report)]), 0);
+        let body = item.trim_end_matches('\n');
+        out.write_str(body)?;
+        held = item[body.len()..].to_string();
     }
-    out.truncate(out.trim_end_matches('\n').len());
-    out
+    Ok(())
 }
 
-/// `results: [...]` on one line, for a ResourceList written in flow style (JSON).
-pub fn flow_entry(reports: impl IntoIterator<Item = Report>) -> String {
-    let mut out = String::from("\"results\": [");
+/// Writes `results: [...]` on one line, for a ResourceList written in flow style (JSON).
+pub fn write_flow_entry(
+    reports: impl IntoIterator<Item = Report>,
+    out: &mut impl std::fmt::Write,
+) -> std::fmt::Result {
+    out.write_str("\"results\": [")?;
     for (i, report) in reports.into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.write_str(",")?;
         }
-        out.push_str(&to_value(&report).to_string());
+        write!(out, "{}", to_value(&report))?;
     }
-    out.push(']');
-    out
+    out.write_str("]")
 }
 
 /// The stderr line for a report; `source` names the file the input came from, if any, and
@@ -95,4 +106,41 @@ pub fn line(report: &Report, source: Option<&str>) -> String {
     }
     out.push_str(&format!(": {}", report.message));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::Severity;
+
+    #[test]
+    fn results_written_one_at_a_time_are_the_list_written_at_once() {
+        let reports: Vec<Report> = (0..5)
+            .map(|i| Report {
+                object: ObjectRef {
+                    api_version: "v1".into(),
+                    kind: "Pod".into(),
+                    name: format!("p{i}"),
+                    ..ObjectRef::default()
+                },
+                severity: if i == 2 {
+                    Severity::Error
+                } else {
+                    Severity::Info
+                },
+                field: (i % 2 == 0).then(|| "spec.containers".to_string()),
+                message: format!("line one {i}\nline two: {i}\n"),
+            })
+            .collect();
+        let list = Value::Array(reports.iter().map(to_value).collect());
+        let mut block = String::new();
+        write_block_entry(reports.iter().cloned(), &mut block).unwrap();
+        assert_eq!(
+            block,
+            format!("results:\n{}", emit::block(&list, 0).trim_end_matches('\n'))
+        );
+        let mut flow = String::new();
+        write_flow_entry(reports.iter().cloned(), &mut flow).unwrap();
+        assert_eq!(flow, format!("\"results\": {list}"));
+    }
 }

@@ -193,3 +193,30 @@ fn items_after_converted_ones_keep_their_alias_links_and_positions() {
     .expect_err("an item that is no object refuses the input");
     assert!(e.to_string().contains("item 2 "), "{e}");
 }
+
+#[test]
+fn results_longer_than_one_stored_piece_come_out_whole_and_in_order() {
+    // 2 results per Pod, about 250 bytes each: far past the 64 KiB pieces results are stored in.
+    let items: String = (0..400)
+        .map(|i| as_item(&POD.replace("name: p\n", &format!("name: p{i}\n")), 0))
+        .collect();
+    for tail in [
+        "",
+        "results: []\n",
+        "results:\n- message: old\n  severity: info\n",
+    ] {
+        let input = format!("{RL_HEAD}items:\n{items}{tail}");
+        let out = run(input.as_bytes(), Operation::Convert, &Overrides::default()).unwrap();
+        let text = out.text();
+        assert_eq!(out.reports.len(), 800);
+        let mut want = String::new();
+        kueueleuleu::results::write_block_entry(out.reports.iter(), &mut want).unwrap();
+        let at = text.rfind("\nresults:\n").expect("results are written") + 1;
+        assert_eq!(&text[at..], format!("{want}\n"), "after {tail:?}");
+        let names: Vec<String> = out.reports.iter().map(|r| r.object.name).collect();
+        let expected: Vec<String> = (0..400)
+            .flat_map(|i| [format!("p{i}"), format!("p{i}")])
+            .collect();
+        assert_eq!(names, expected, "results follow the items' order");
+    }
+}
