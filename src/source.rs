@@ -26,6 +26,12 @@ pub enum InputError {
          escape (\\u{code:04X}) inside a double-quoted string"
     )]
     AmbiguousBreak { line: usize, code: u32 },
+    #[error(
+        "line {line}: a carriage return (U+000D) is not followed by a line feed; YAML reads it \
+         as a line break, but editors and diff tools do not, so they would show other objects \
+         than the ones converted; use LF or CRLF line ends"
+    )]
+    LoneCarriageReturn { line: usize },
     #[error("the input is not valid YAML: {0}")]
     Yaml(#[from] SyntaxError),
     #[error(
@@ -42,6 +48,15 @@ pub enum InputError {
     ResourceListNotAlone(usize),
     #[error("ResourceList `items` must be a list of objects, found {0}")]
     ItemsNotAList(&'static str),
+    #[error(
+        "line {line}: the {what} has a second `{key}` key; readers disagree on which one counts, \
+         so keep one"
+    )]
+    RepeatedKey {
+        what: &'static str,
+        key: &'static str,
+        line: usize,
+    },
     #[error(
         "{what} item {index} (line {line}) is not an object (found {found}); every item must be a mapping with apiVersion and kind"
     )]
@@ -96,7 +111,22 @@ pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
             code: c as u32,
         });
     }
+    let bytes = text.as_bytes();
+    if let Some(offset) = carriage_returns(bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n')) {
+        return Err(InputError::LoneCarriageReturn {
+            line: line_of(text, offset),
+        });
+    }
     Ok(text)
+}
+
+/// Offsets of every carriage return.
+fn carriage_returns(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\r')
+        .map(|(i, _)| i)
 }
 
 /// Whether the input is JSON (its first character opens an object or array), so the
@@ -205,6 +235,17 @@ impl<'t> Collect<'t> {
                 line: doc.root.line,
                 found: doc.root.shape,
             });
+            return;
+        }
+        if let Some((key, line)) = doc.repeated_key
+            && (is_resource_list(&doc.root) || is_list(&doc))
+        {
+            let what = if is_list(&doc) {
+                "List"
+            } else {
+                "ResourceList"
+            };
+            self.invalid = Some(InputError::RepeatedKey { what, key, line });
             return;
         }
         if is_resource_list(&doc.root) {

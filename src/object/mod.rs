@@ -162,10 +162,22 @@ pub fn process(
         match parse() {
             Ok(p) => full = Some(p),
             Err(message) => {
+                // What cannot be read whole may still say its name, for the user to find it;
+                // the kind is the one the scan read.
+                let scanned = ObjectRef::of_summary(&found.summary);
+                let object = match loose_identity(object_text, found.column) {
+                    Some(loose) if scanned.kind.is_empty() => loose,
+                    Some(loose) => ObjectRef {
+                        api_version: scanned.api_version,
+                        kind: scanned.kind,
+                        ..loose
+                    },
+                    None => scanned,
+                };
                 outcome.reports.push(Report {
                     object: ObjectRef {
                         line: Some(first_line),
-                        ..ObjectRef::of_summary(&found.summary)
+                        ..object
                     },
                     severity: Severity::Error,
                     field: None,

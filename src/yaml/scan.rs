@@ -77,6 +77,10 @@ pub struct Document<'t> {
     pub items_handed_over: usize,
     /// Whether the root was handed to the sink.
     pub root_handed_over: bool,
+    /// The first of `items`, `functionConfig` and `results` that the root has twice, and the
+    /// line of the second: a ResourceList or List like that means different things to
+    /// different readers.
+    pub repeated_key: Option<(&'static str, usize)>,
     /// When `items` is there but not a list: what it is.
     pub items_shape: Option<&'static str>,
     /// `functionConfig`'s value, when present.
@@ -227,6 +231,7 @@ impl<'t> Scanner<'_, 't> {
                 items: None,
                 items_handed_over: 0,
                 root_handed_over: false,
+                repeated_key: None,
                 items_shape: None,
                 function_config: None,
                 results_entry: None,
@@ -253,12 +258,14 @@ impl<'t> Scanner<'_, 't> {
             items: None,
             items_handed_over: 0,
             root_handed_over: false,
+            repeated_key: None,
             items_shape: None,
             function_config: None,
             results_entry: None,
             flow,
         };
         let mut seen: Vec<String> = Vec::new();
+        let mut structural: Vec<&'static str> = Vec::new();
         let mut last_end = start;
         let mut tree = Tree {
             building: self.sink.is_some() && plain_root,
@@ -276,10 +283,12 @@ impl<'t> Scanner<'_, 't> {
             }
             let key_start = self.b.offsets.byte(key_span.start.index());
             let name = self.key_name(&key, &mut doc.root.summary, &mut seen);
-            if matches!(
-                name.as_deref(),
-                Some("items" | "functionConfig" | "results")
-            ) {
+            if let Some(key @ ("items" | "functionConfig" | "results")) = name.as_deref() {
+                if structural.contains(&key) {
+                    doc.repeated_key
+                        .get_or_insert((structural_key(key), key_span.start.line()));
+                }
+                structural.push(structural_key(key));
                 tree = Tree {
                     building: false,
                     list: Vec::new(),
@@ -849,6 +858,15 @@ fn field_of_node<'t>(field: &str, value: &Node, summary: &mut Summary<'t>) {
 /// bound on the work for huge ones), and always the keys selection reads, so that a repeated
 /// one forces a full read however many keys come before it. The scan and the tree remember
 /// the same keys, so they agree on which objects need a full read.
+/// The keys a ResourceList or List is read by, as static names.
+fn structural_key(key: &str) -> &'static str {
+    match key {
+        "items" => "items",
+        "functionConfig" => "functionConfig",
+        _ => "results",
+    }
+}
+
 fn remembered(seen: usize, key: &str) -> bool {
     seen < 64
         || matches!(

@@ -280,6 +280,16 @@ impl<'t> Builder<'t> {
                 } else if style == Style::Plain && value == "~" && &self.text[start..end] != "~" {
                     end = start;
                     std::borrow::Cow::Borrowed("")
+                } else if style == Style::Plain
+                    && value.is_empty()
+                    && (anchor != 0 || tag.is_some())
+                {
+                    // An empty value with an anchor or a tag is placed at whatever follows
+                    // them (the next key, list item or line): place it right after them
+                    // instead, so that its entry does not reach over what follows.
+                    start = properties_end(self.text, start).unwrap_or(start).min(start);
+                    end = start;
+                    value
                 } else {
                     value
                 };
@@ -372,6 +382,35 @@ pub(super) fn flow_end(text: &str, at: usize) -> usize {
     }
 }
 
+/// Where the anchor or tag of an empty value ends, found back from `next` (what follows the
+/// value) over white space, line breaks and comments; `None` when what is there is neither.
+fn properties_end(text: &str, next: usize) -> Option<usize> {
+    let mut at = next;
+    loop {
+        at = text[..at].trim_end_matches([' ', '\t']).len();
+        if !text[..at].ends_with(['\n', '\r']) {
+            break;
+        }
+        let line_end = text[..at].trim_end_matches(['\n', '\r']).len();
+        let line_start = text[..line_end].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line = &text[line_start..line_end];
+        // A comment starts with `#` at the line's start or after white space.
+        let code = line
+            .char_indices()
+            .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with([' ', '\t'])))
+            .map_or(line, |(i, _)| &line[..i]);
+        at = line_start + code.len();
+        if !code.trim().is_empty() {
+            at = text[..at].trim_end_matches([' ', '\t']).len();
+            break;
+        }
+    }
+    let token_start = text[..at]
+        .rfind([' ', '\t', '\n', '\r', '{', '[', ','])
+        .map_or(0, |i| i + 1);
+    text[token_start..at].starts_with(['&', '!']).then_some(at)
+}
+
 /// Where a mapping entry's text ends: after its value, or after the `:` when the value is
 /// empty (an empty value's position is that of whatever follows).
 pub fn entry_end(text: &str, key: &Node, value: &Node) -> usize {
@@ -434,5 +473,22 @@ mod tests {
         let id = a.get("a").unwrap().anchor;
         assert_ne!(id, 0);
         assert_eq!(a.get("b").unwrap().body, Body::Alias(id));
+    }
+
+    #[test]
+    fn an_empty_value_with_an_anchor_or_tag_ends_right_after_them() {
+        // saphyr places it at whatever follows; its entry must not reach over that.
+        let items = |text: &str| {
+            let root = root(text);
+            let list = root.get("l").unwrap().items().unwrap().to_vec();
+            list.iter().map(|n| (n.start, n.end)).collect::<Vec<_>>()
+        };
+        assert_eq!(items("l:\n- a: &c\n- b\n"), [(5, 10), (13, 14)]);
+        assert_eq!(
+            items("l:\n- a: !t # note\n  # more\n\n- b\n"),
+            [(5, 10), (30, 31)]
+        );
+        assert_eq!(items("l:\n- a: &c"), [(5, 10)]);
+        assert_eq!(items("l: [{a: &c }, b]\n"), [(4, 12), (14, 15)]);
     }
 }
