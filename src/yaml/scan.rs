@@ -687,10 +687,16 @@ impl<'t> Scanner<'_, 't> {
         let start = self.b.offsets.byte(span.start.index());
         self.note_anchor(&event, start);
         match event {
-            // A block scalar ends where the tree says it does (an empty one at its header,
-            // not at whatever saphyr's span starts at below it), so that an object's range is
-            // the same whether the scan builds its tree or not.
+            // A block scalar, and an empty value with an anchor or tag, end where the tree
+            // says they do (at the header, after the anchor; not at whatever saphyr's span
+            // starts at after them), so that an object's range is the same whether the scan
+            // builds its tree or not.
             Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
+                Ok(self.b.node(event, span)?.end)
+            }
+            Event::Scalar(ref value, ScalarStyle::Plain, anchor, ref tag)
+                if value.is_empty() && (anchor != 0 || tag.is_some()) =>
+            {
                 Ok(self.b.node(event, span)?.end)
             }
             Event::Scalar(..) => Ok(self.b.offsets.byte(span.end.index())),
