@@ -228,3 +228,21 @@ fn a_unicode_space_ending_a_block_scalar_is_content() {
         }
     }
 }
+
+#[test]
+fn an_empty_value_with_an_anchor_or_tag_ends_the_object() {
+    // saphyr puts such a value where the next token is; both scans must end it after `&l`.
+    for tail in [
+        "  labels: &l\n",
+        "  labels: &l",
+        "  labels: !!map\n",
+        "  labels: &l # c\n\n",
+    ] {
+        let pod = POD.replace("  annotations:\n", &format!("{tail}  annotations:\n"));
+        both_ways(&pod);
+        let job = format!(
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  annotations:\n    kueueleuleu.io/sequential: \"true\"\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: a\n        image: busybox\n        command: [echo]\n    metadata:\n{tail}"
+        );
+        both_ways(&job);
+    }
+}
