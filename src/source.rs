@@ -102,31 +102,21 @@ pub enum Input<'t> {
 /// Checks the bytes are text; a UTF-8 byte order mark is allowed and kept.
 pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|e| InputError::NotUtf8(e.valid_up_to()))?;
-    if let Some((offset, c)) = text
-        .char_indices()
-        .find(|&(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}'))
-    {
-        return Err(InputError::AmbiguousBreak {
-            line: line_of(text, offset),
-            code: c as u32,
-        });
-    }
     let bytes = text.as_bytes();
-    if let Some(offset) = carriage_returns(bytes).find(|&i| bytes.get(i + 1) != Some(&b'\n')) {
-        return Err(InputError::LoneCarriageReturn {
-            line: line_of(text, offset),
+    if let Some((offset, c)) = text.char_indices().find(|&(i, c)| {
+        matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
+            || (c == '\r' && bytes.get(i + 1) != Some(&b'\n'))
+    }) {
+        let line = line_of(text, offset);
+        return Err(match c {
+            '\r' => InputError::LoneCarriageReturn { line },
+            _ => InputError::AmbiguousBreak {
+                line,
+                code: c as u32,
+            },
         });
     }
     Ok(text)
-}
-
-/// Offsets of every carriage return.
-fn carriage_returns(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|&(_, &b)| b == b'\r')
-        .map(|(i, _)| i)
 }
 
 /// Whether the input is JSON (its first character opens an object or array), so the

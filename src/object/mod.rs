@@ -158,33 +158,11 @@ pub fn process(
     };
     let mut outcome = Outcome::default();
     let mut full: Option<Parsed> = None;
+    let mut unreadable = None;
     if found.summary.needs_full_read {
         match parse() {
             Ok(p) => full = Some(p),
-            Err(message) => {
-                // What cannot be read whole may still say its name, for the user to find it;
-                // the kind is the one the scan read.
-                let scanned = ObjectRef::of_summary(&found.summary);
-                let object = match loose_identity(object_text, found.column) {
-                    Some(loose) if scanned.kind.is_empty() => loose,
-                    Some(loose) => ObjectRef {
-                        api_version: scanned.api_version,
-                        kind: scanned.kind,
-                        ..loose
-                    },
-                    None => scanned,
-                };
-                outcome.reports.push(Report {
-                    object: ObjectRef {
-                        line: Some(first_line),
-                        ..object
-                    },
-                    severity: Severity::Error,
-                    field: None,
-                    message,
-                });
-                return outcome;
-            }
+            Err(message) => unreadable = Some(message),
         }
     }
     // What selection needs comes from the scan; the name and file annotations only matter
@@ -218,6 +196,11 @@ pub fn process(
         field,
         message,
     };
+    if let Some(message) = unreadable {
+        // Named all the same when a loose read finds the name, for the user to find it.
+        outcome.reports.push(report(Severity::Error, None, message));
+        return outcome;
+    }
     if object.api_version.is_empty() || object.kind.is_empty() {
         outcome.reports.push(report(
             Severity::Error,

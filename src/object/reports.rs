@@ -140,43 +140,37 @@ impl Reports {
     /// a 0 when absent, else 1 and the value. A string is its length times two, then its bytes;
     /// or, when it repeats the previous record's, the offset of that copy times two plus one.
     fn encode(&mut self, r: &Report) {
-        self.bytes.push(severity_code(r.severity));
+        let (out, last) = (&mut self.bytes, &mut self.last);
+        out.push(severity_code(r.severity));
         let o = &r.object;
-        self.put_repeatable(Slot::ApiVersion, &o.api_version);
-        self.put_repeatable(Slot::Kind, &o.kind);
-        put_str(&mut self.bytes, &o.name);
-        match o.namespace.as_deref() {
-            None => self.bytes.push(0),
-            Some(ns) => {
-                self.bytes.push(1);
-                self.put_repeatable(Slot::Namespace, ns);
-            }
-        }
-        put_opt(&mut self.bytes, o.file.as_ref(), |out, (path, index)| {
+        put_repeatable(out, last, Slot::ApiVersion, &o.api_version);
+        put_repeatable(out, last, Slot::Kind, &o.kind);
+        put_str(out, &o.name);
+        put_opt(out, o.namespace.as_deref(), |out, ns| {
+            put_repeatable(out, last, Slot::Namespace, ns);
+        });
+        put_opt(out, o.file.as_ref(), |out, (path, index)| {
             put_str(out, path);
             put_opt(out, *index, put_u64);
         });
-        put_opt(&mut self.bytes, o.line.map(|l| l as u64), put_u64);
-        match r.field.as_deref() {
-            None => self.bytes.push(0),
-            Some(field) => {
-                self.bytes.push(1);
-                self.put_repeatable(Slot::Field, field);
-            }
-        }
-        self.put_repeatable(Slot::Message, &r.message);
+        put_opt(out, o.line.map(|l| l as u64), put_u64);
+        put_opt(out, r.field.as_deref(), |out, field| {
+            put_repeatable(out, last, Slot::Field, field);
+        });
+        put_repeatable(out, last, Slot::Message, &r.message);
     }
+}
 
-    fn put_repeatable(&mut self, slot: Slot, s: &str) {
-        if let Some(at) = self.last[slot as usize]
-            && Reader::at(&self.bytes, at).string_bytes() == s.as_bytes()
-        {
-            put_u64(&mut self.bytes, (at as u64) << 1 | 1);
-            return;
-        }
-        self.last[slot as usize] = Some(self.bytes.len());
-        put_str(&mut self.bytes, s);
+/// Writes `s`, or a pointer back to the previous record's copy in `slot` when it is the same.
+fn put_repeatable(out: &mut Vec<u8>, last: &mut [Option<usize>; SLOTS], slot: Slot, s: &str) {
+    if let Some(at) = last[slot as usize]
+        && Reader::at(out, at).string_bytes() == s.as_bytes()
+    {
+        put_u64(out, (at as u64) << 1 | 1);
+        return;
     }
+    last[slot as usize] = Some(out.len());
+    put_str(out, s);
 }
 
 fn put_u64(out: &mut Vec<u8>, mut n: u64) {

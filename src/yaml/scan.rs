@@ -14,6 +14,9 @@ use std::ops::Range;
 /// hostile input must not overflow the stack.
 pub const MAX_DEPTH: usize = 256;
 
+/// The keys a ResourceList or List is read by (not built into an object's tree).
+const STRUCTURAL_KEYS: [&str; 3] = ["items", "functionConfig", "results"];
+
 /// The annotation that selects an object.
 pub const SELECTION: &str = "kueueleuleu.io/sequential";
 
@@ -283,12 +286,14 @@ impl<'t> Scanner<'_, 't> {
             }
             let key_start = self.b.offsets.byte(key_span.start.index());
             let name = self.key_name(&key, &mut doc.root.summary, &mut seen);
-            if let Some(key @ ("items" | "functionConfig" | "results")) = name.as_deref() {
+            if let Some(&key) = STRUCTURAL_KEYS
+                .iter()
+                .find(|k| name.as_deref() == Some(**k))
+            {
                 if structural.contains(&key) {
-                    doc.repeated_key
-                        .get_or_insert((structural_key(key), key_span.start.line()));
+                    doc.repeated_key.get_or_insert((key, key_span.start.line()));
                 }
-                structural.push(structural_key(key));
+                structural.push(key);
                 tree = Tree {
                     building: false,
                     list: Vec::new(),
@@ -864,15 +869,6 @@ fn field_of_node<'t>(field: &str, value: &Node, summary: &mut Summary<'t>) {
 /// bound on the work for huge ones), and always the keys selection reads, so that a repeated
 /// one forces a full read however many keys come before it. The scan and the tree remember
 /// the same keys, so they agree on which objects need a full read.
-/// The keys a ResourceList or List is read by, as static names.
-fn structural_key(key: &str) -> &'static str {
-    match key {
-        "items" => "items",
-        "functionConfig" => "functionConfig",
-        _ => "results",
-    }
-}
-
 fn remembered(seen: usize, key: &str) -> bool {
     seen < 64
         || matches!(

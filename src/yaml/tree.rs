@@ -392,7 +392,7 @@ fn properties_end(text: &str, next: usize) -> Option<usize> {
             break;
         }
         let line_end = text[..at].trim_end_matches(['\n', '\r']).len();
-        let line_start = text[..line_end].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let line_start = crate::text::line_start(text, line_end);
         let line = &text[line_start..line_end];
         // A comment starts with `#` at the line's start or after white space.
         let code = line
