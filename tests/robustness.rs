@@ -9,6 +9,7 @@ use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{Overrides, run};
 use manifests::count_objects;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use std::path::Path;
 
 fn seeds() -> Vec<Vec<u8>> {
@@ -60,8 +61,20 @@ const SPLICES: &[&str] = &[
     "--",
 ];
 
+/// `FUZZ_CASES` sets the number of cases (default 1000), as in the fuzz test.
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn mutated_inputs_never_panic_or_lose_objects(

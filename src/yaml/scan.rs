@@ -330,7 +330,9 @@ impl<'t> Scanner<'_, 't> {
                 }
                 Some("functionConfig") => {
                     let end = self.skip(value, value_span, 1)?;
-                    doc.function_config = Some(value_start..end);
+                    // An empty value with an anchor or tag ends right after them, before
+                    // where saphyr places it: its text is then empty, never reversed.
+                    doc.function_config = Some(value_start.min(end)..end);
                     end
                 }
                 Some("results") => {
