@@ -67,6 +67,19 @@ pub struct Found<'t> {
     pub index: usize,
 }
 
+impl Found<'_> {
+    /// An empty value with an anchor or tag ends right after them, before the place saphyr
+    /// gives it (whatever follows): start it there too, so that its range is never reversed
+    /// and a message names its own line.
+    fn start_no_later_than_end(&mut self, text: &str) {
+        if self.range.end < self.range.start {
+            self.range.start = self.range.end;
+            self.line = crate::text::line_of(text, self.range.end);
+            self.column = column(text, self.range.end);
+        }
+    }
+}
+
 /// A top-level document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document<'t> {
@@ -218,19 +231,21 @@ impl<'t> Scanner<'_, 't> {
             let shape = shape_of(&event);
             self.owner = Some((doc_index, None));
             let end = self.skip(event, span, 0)?;
+            let mut root = Found {
+                range: start..end,
+                column: column(self.text, start),
+                line,
+                is_mapping: false,
+                shape,
+                summary: Summary::default(),
+                exported_anchors: vec![],
+                imports_alias: false,
+                index: 0,
+            };
+            root.start_no_later_than_end(self.text);
             return Ok(Some(Document {
                 number: doc_index,
-                root: Found {
-                    range: start..end,
-                    column: column(self.text, start),
-                    line,
-                    is_mapping: false,
-                    shape,
-                    summary: Summary::default(),
-                    exported_anchors: vec![],
-                    imports_alias: false,
-                    index: 0,
-                },
+                root,
                 items: None,
                 items_handed_over: 0,
                 root_handed_over: false,
@@ -410,6 +425,7 @@ impl<'t> Scanner<'_, 't> {
             found.is_mapping = false;
             found.shape = shape_of(&event);
             found.range.end = self.skip(event, span, 2)?;
+            found.start_no_later_than_end(self.text);
             return Ok((found, false));
         };
         let plain_root = *anchor == 0 && tag.is_none();

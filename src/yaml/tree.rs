@@ -388,6 +388,14 @@ fn properties_end(text: &str, next: usize) -> Option<usize> {
     let mut at = next;
     loop {
         at = text[..at].trim_end_matches([' ', '\t']).len();
+        // A block sequence's `-` belongs to the item that follows (saphyr places an empty
+        // list item at the next item's content, after its `- `).
+        if text[..at].ends_with('-')
+            && (at == 1 || text[..at - 1].ends_with([' ', '\t', '\n', '\r']))
+        {
+            at -= 1;
+            continue;
+        }
         if !text[..at].ends_with(['\n', '\r']) {
             break;
         }
@@ -490,5 +498,10 @@ mod tests {
         );
         assert_eq!(items("l:\n- a: &c"), [(5, 10)]);
         assert_eq!(items("l: [{a: &c }, b]\n"), [(4, 12), (14, 15)]);
+        // An empty list item is placed after the next item's `- `: it ends right after its
+        // anchor or tag, before that `-`.
+        assert_eq!(items("l:\n- &c\n- kind: x\n"), [(7, 7), (10, 17)]);
+        assert_eq!(items("l:\n- !t\n  # note\n- - b\n"), [(7, 7), (19, 22)]);
+        assert_eq!(items("l:\n- &c\n-\n"), [(7, 7), (9, 9)]);
     }
 }
