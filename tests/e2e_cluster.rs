@@ -9,7 +9,9 @@
 
 mod cluster_support;
 
-use cluster_support::pods::{self, assert_strict_order, job_condition, phase, steps};
+use cluster_support::pods::{
+    self, assert_all_succeeded_in_order, assert_strict_order, job_condition, phase, steps,
+};
 use cluster_support::{cluster, convert, manifest};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -61,14 +63,7 @@ fn five_step_pod_runs_in_strict_order() {
     assert_eq!(phase(&pod), "Succeeded", "{}", ns.diagnostics());
     let s = steps(&pod);
     assert_eq!(s.len(), 5);
-    for step in &s {
-        assert_eq!(
-            (step.reason(), step.exit_code()),
-            ("Succeeded", 0),
-            "{step:?}"
-        );
-    }
-    assert_strict_order(&s);
+    assert_all_succeeded_in_order(&s);
     assert_eq!(ns.logs("five-steps", "s5"), "s1\ns2\ns3\ns4\ns5\n");
     for i in 1..=4 {
         assert_eq!(
@@ -82,12 +77,9 @@ fn five_step_pod_runs_in_strict_order() {
 fn failing_middle_step_skips_the_rest_and_fails_pod_and_job() {
     let ns = namespace!("middle-fails");
     ns.apply(&convert(&manifest("job-middle-fails.yaml")));
-    let job = ns.wait_job_done("middle-fails");
-    assert_eq!(job_condition(&job).unwrap().0, "Failed", "{job}");
-    let pods = ns.job_pods("middle-fails");
-    assert_eq!(pods.len(), 1, "backoffLimit 0: one Pod");
-    let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
-    let pod = ns.wait_pod_done(&name);
+    ns.wait_job_ended("middle-fails", "Failed");
+    // backoffLimit 0: one Pod.
+    let (name, pod) = ns.only_job_pod("middle-fails");
     assert_eq!(phase(&pod), "Failed");
     let s = steps(&pod);
     assert_eq!((s[0].reason(), s[0].exit_code()), ("Succeeded", 0));
@@ -256,17 +248,10 @@ fn oom_killed_step_ends_the_pod_with_the_reason_visible() {
 fn on_failure_restarts_a_flaky_step_in_place() {
     let ns = namespace!("onfailure");
     ns.apply(&convert(&manifest("job-onfailure.yaml")));
-    let job = ns.wait_job_done("flaky");
-    assert_eq!(
-        job_condition(&job).unwrap().0,
-        "Complete",
-        "{}",
-        ns.diagnostics()
-    );
-    let pods = ns.job_pods("flaky");
-    assert_eq!(pods.len(), 1, "restarts happen in place, in one Pod");
-    let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
-    let s = steps(&ns.wait_pod_done(&name));
+    ns.wait_job_ended("flaky", "Complete");
+    // Restarts happen in place, in one Pod.
+    let (name, pod) = ns.only_job_pod("flaky");
+    let s = steps(&pod);
     let restarts: Vec<u64> = s.iter().map(|s| s.restart_count).collect();
     assert_eq!(restarts, [0, 1, 0], "{s:?}");
     assert_eq!(ns.logs(&name, "flaky"), "attempt 2\n");
@@ -286,17 +271,9 @@ fn cronjob_runs_through_create_job_from() {
         &["create", "job", "--from=cronjob/nightly", "nightly-now"],
         None,
     );
-    let job = ns.wait_job_done("nightly-now");
-    assert_eq!(
-        job_condition(&job).unwrap().0,
-        "Complete",
-        "{}",
-        ns.diagnostics()
-    );
-    let pods = ns.job_pods("nightly-now");
-    let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
-    let s = steps(&ns.wait_pod_done(&name));
-    assert_strict_order(&s);
+    ns.wait_job_ended("nightly-now", "Complete");
+    let (name, pod) = ns.only_job_pod("nightly-now");
+    assert_strict_order(&steps(&pod));
     assert_eq!(ns.logs(&name, "load"), "extract\ntransform\nload\n");
 }
 
@@ -331,18 +308,8 @@ fn restricted_pod_security_admits_and_runs_the_converted_pod() {
 fn native_sidecar_runs_beside_the_steps_and_the_job_completes() {
     let ns = namespace!("sidecar");
     ns.apply(&convert(&manifest("sidecar.yaml")));
-    let job = ns.wait_job_done("with-sidecar");
-    assert_eq!(
-        job_condition(&job).unwrap().0,
-        "Complete",
-        "{}",
-        ns.diagnostics()
-    );
-    let name = ns.job_pods("with-sidecar")[0]["metadata"]["name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let pod = ns.wait_pod_done(&name);
+    ns.wait_job_ended("with-sidecar", "Complete");
+    let (name, pod) = ns.only_job_pod("with-sidecar");
     assert_eq!(phase(&pod), "Succeeded");
     assert_strict_order(&steps(&pod));
     assert_eq!(ns.logs(&name, "two"), "two saw the sidecar\n");

@@ -17,6 +17,8 @@ mod fuzz_mutate;
 mod manifests;
 #[path = "support/run.rs"]
 mod support_run;
+#[path = "support/seeds.rs"]
+mod support_seeds;
 
 use fuzz_mutate::{apply, mutation};
 use kueueleuleu::convert::Severity;
@@ -27,55 +29,9 @@ use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde::Deserialize;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if ["yaml", "yml", "json"]
-            .iter()
-            .any(|e| path.extension().is_some_and(|x| x == *e))
-        {
-            out.push(path);
-        }
-    }
-}
-
-fn seeds() -> &'static [Vec<u8>] {
-    static SEEDS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-    SEEDS.get_or_init(|| {
-        let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-        let mut paths = Vec::new();
-        collect(&tests.join("corpus"), &mut paths);
-        collect(&tests.join("fixtures"), &mut paths);
-        paths.retain(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name != "config.yaml" && !name.starts_with("expected")
-        });
-        paths.sort();
-        let seeds: Vec<Vec<u8>> = paths
-            .iter()
-            .map(|p| std::fs::read(p).unwrap())
-            .filter(|b| !b.is_empty())
-            .collect();
-        assert!(seeds.len() >= 80, "only {} seeds", seeds.len());
-        seeds
-    })
-}
-
-fn corpus_config() -> &'static Value {
-    static CONFIG: OnceLock<Value> = OnceLock::new();
-    CONFIG.get_or_init(|| {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/kueueleuleu-config.yaml");
-        let text = std::fs::read_to_string(path).unwrap();
-        Value::deserialize(serde_yaml::Deserializer::from_str(&text)).unwrap()
-    })
-}
+use support_seeds::{corpus_config, seeds};
 
 /// Objects of a text as values (results left out), for comparing reverts.
 fn values(text: &str) -> Option<Vec<Value>> {
@@ -310,7 +266,7 @@ proptest! {
         sample in 0u8..50,
     ) {
         let seeds = seeds();
-        let mut input = seeds[seed.index(seeds.len())].clone();
+        let mut input = seeds[seed.index(seeds.len())].1.clone();
         for m in &mutations {
             apply(&mut input, m);
         }

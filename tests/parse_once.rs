@@ -20,6 +20,8 @@ mod resource_list;
 mod seeds;
 #[path = "parse_once/streams.rs"]
 mod streams;
+#[path = "support/seeds.rs"]
+mod support_seeds;
 #[path = "parse_once/text.rs"]
 mod text;
 

@@ -2,7 +2,35 @@
 //! container status and the runner's record (its termination message), Job conditions.
 
 use super::Namespace;
-use serde_json::Value;
+use serde_json::{Value, json};
+
+/// An annotated Pod whose steps `s0`, `s1`, ... each echo their name; a step with
+/// `Some((cpu, memory))` requests and is limited to them (a Guaranteed step), one with `None`
+/// declares nothing (left to a LimitRange's defaults, or Burstable).
+pub fn annotated_pod(name: &str, steps: &[Option<(&str, &str)>]) -> Value {
+    let containers: Vec<Value> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, res)| {
+            let mut c = json!({
+                "name": format!("s{i}"),
+                "image": "busybox:1.37",
+                "command": ["sh", "-c", format!("echo s{i}")],
+            });
+            if let Some((cpu, memory)) = res {
+                let r = json!({"cpu": cpu, "memory": memory});
+                c["resources"] = json!({"requests": r, "limits": r});
+            }
+            c
+        })
+        .collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "annotations": {"kueueleuleu.io/sequential": "true"}},
+        "spec": {"restartPolicy": "Never", "containers": containers},
+    })
+}
 
 /// One step as the API server reports it, in `spec.containers` order.
 #[derive(Debug, Clone)]
@@ -139,6 +167,34 @@ impl Namespace {
         job
     }
 
+    /// Waits until Job `name` has ended, and asserts it ended with condition `want`
+    /// (`Complete` or `Failed`), printing the namespace's diagnostics otherwise; its JSON.
+    pub fn wait_job_ended(&self, name: &str, want: &str) -> Value {
+        let job = self.wait_job_done(name);
+        assert_eq!(
+            job_condition(&job).map(|c| c.0).as_deref(),
+            Some(want),
+            "Job {name}\n{}",
+            self.diagnostics()
+        );
+        job
+    }
+
+    /// The one Pod of Job `job` once it has finished: its name and JSON. A Job that made
+    /// more than one Pod fails the test (its steps were meant to run in one Pod).
+    pub fn only_job_pod(&self, job: &str) -> (String, Value) {
+        let pods = self.job_pods(job);
+        assert_eq!(
+            pods.len(),
+            1,
+            "Job {job}: one Pod expected\n{}",
+            self.diagnostics()
+        );
+        let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
+        let pod = self.wait_pod_done(&name);
+        (name, pod)
+    }
+
     /// The Pods of Job `name`, oldest first.
     pub fn job_pods(&self, name: &str) -> Vec<Value> {
         let list = self.get(&[
@@ -154,6 +210,19 @@ impl Namespace {
     pub fn logs(&self, pod: &str, container: &str) -> String {
         self.ok(&["logs", pod, "-c", container], None)
     }
+}
+
+/// Asserts that every step succeeded (exit code 0, the runner's `Succeeded`) and that the
+/// steps ran one after the other.
+pub fn assert_all_succeeded_in_order(steps: &[Step]) {
+    for step in steps {
+        assert_eq!(
+            (step.reason(), step.exit_code()),
+            ("Succeeded", 0),
+            "{step:?}"
+        );
+    }
+    assert_strict_order(steps);
 }
 
 /// The terminal condition of a Job (`Complete` or `Failed`) that is `True`, with its reason.

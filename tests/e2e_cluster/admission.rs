@@ -4,37 +4,14 @@
 
 use super::BUDGET;
 use super::cluster;
-use super::cluster_support::pods::{phase, steps};
+use super::cluster_support::pods::{annotated_pod, phase, steps};
 use super::cluster_support::{Namespace, convert, kueueleuleu, manifest};
 use serde_json::{Value, json};
 use std::path::Path;
 
-/// An annotated Pod whose steps request (and are limited to) `cpu`/`memory`; `None`
-/// leaves the step's resources to the LimitRange defaults.
+/// The shared annotated Pod ([`annotated_pod`]) as YAML.
 fn pod(name: &str, steps: &[Option<(&str, &str)>]) -> String {
-    let containers: Vec<Value> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, res)| {
-            let mut c = json!({
-                "name": format!("s{i}"),
-                "image": "busybox:1.37",
-                "command": ["sh", "-c", format!("echo s{i}")],
-            });
-            if let Some((cpu, memory)) = res {
-                let r = json!({"cpu": cpu, "memory": memory});
-                c["resources"] = json!({"requests": r, "limits": r});
-            }
-            c
-        })
-        .collect();
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "annotations": {"kueueleuleu.io/sequential": "true"}},
-        "spec": {"restartPolicy": "Never", "containers": containers},
-    });
-    serde_yaml::to_string(&pod).expect("a Pod serializes")
+    serde_yaml::to_string(&annotated_pod(name, steps)).expect("a Pod serializes")
 }
 
 /// Whether the API server would create `objects` (server-side dry-run: validation and

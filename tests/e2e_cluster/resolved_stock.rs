@@ -15,7 +15,7 @@ mod registry_support;
 
 use super::BUDGET;
 use super::cluster;
-use super::cluster_support::pods::{assert_strict_order, phase, steps};
+use super::cluster_support::pods::{assert_all_succeeded_in_order, phase, steps};
 use registry_support::{Registry, TempDir, kueueleuleu, stderr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -159,14 +159,7 @@ spec:
     let done = ns.wait_pod_done("stock");
     assert_eq!(phase(&done), "Succeeded", "{}", ns.diagnostics());
     let s = steps(&done);
-    for step in &s {
-        assert_eq!(
-            (step.reason(), step.exit_code()),
-            ("Succeeded", 0),
-            "{step:?}"
-        );
-    }
-    assert_strict_order(&s);
+    assert_all_succeeded_in_order(&s);
     // No args: ENTRYPOINT then CMD. Args: ENTRYPOINT then the args, the CMD ignored.
     assert_eq!(
         ns.logs("stock", "defaults"),

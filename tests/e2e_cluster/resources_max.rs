@@ -7,36 +7,13 @@
 
 use super::BUDGET;
 use super::cluster;
-use super::cluster_support::pods::{assert_strict_order, phase, steps};
+use super::cluster_support::pods::{annotated_pod, assert_strict_order, phase, steps};
 use super::cluster_support::{Namespace, kueueleuleu};
 use serde_json::{Value, json};
 
-/// An annotated Pod whose steps request and are limited to `(cpu, memory)` (Guaranteed
-/// steps); `None` declares nothing.
+/// The shared annotated Pod ([`annotated_pod`]) as JSON (what `convert` then writes back as JSON).
 fn pod(name: &str, steps: &[Option<(&str, &str)>]) -> String {
-    let containers: Vec<Value> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, res)| {
-            let mut c = json!({
-                "name": format!("s{i}"),
-                "image": "busybox:1.37",
-                "command": ["sh", "-c", format!("echo s{i}")],
-            });
-            if let Some((cpu, memory)) = res {
-                let r = json!({"cpu": cpu, "memory": memory});
-                c["resources"] = json!({"requests": r, "limits": r});
-            }
-            c
-        })
-        .collect();
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "annotations": {"kueueleuleu.io/sequential": "true"}},
-        "spec": {"restartPolicy": "Never", "containers": containers},
-    });
-    serde_json::to_string_pretty(&pod).expect("a Pod serializes")
+    serde_json::to_string_pretty(&annotated_pod(name, steps)).expect("a Pod serializes")
 }
 
 /// `kueueleuleu convert --resources POLICY`, which must succeed.

@@ -3,7 +3,9 @@
 //! steps as a native sidecar and the Job completes; a step's failing liveness probe is
 //! dropped (with a warning) so the step is not killed while it waits, and kept it does kill.
 
-use super::cluster_support::pods::{assert_strict_order, job_condition, phase, steps};
+use super::cluster_support::pods::{
+    assert_all_succeeded_in_order, assert_strict_order, phase, steps,
+};
 use super::cluster_support::{convert, kueueleuleu, manifest};
 use super::{BUDGET, cluster};
 use serde_json::Value;
@@ -56,18 +58,8 @@ fn a_named_sidecar_runs_beside_the_steps_and_the_job_completes() {
     let ns = namespace!("sidecar-moved");
     let converted = convert(&document("moved-proxy"));
     ns.apply(&converted);
-    let job = ns.wait_job_done("moved-proxy");
-    assert_eq!(
-        job_condition(&job).unwrap().0,
-        "Complete",
-        "{}",
-        ns.diagnostics()
-    );
-    let name = ns.job_pods("moved-proxy")[0]["metadata"]["name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let pod = ns.wait_pod_done(&name);
+    ns.wait_job_ended("moved-proxy", "Complete");
+    let (name, pod) = ns.only_job_pod("moved-proxy");
     assert_eq!(phase(&pod), "Succeeded", "{}", ns.diagnostics());
     let spec = &pod["spec"];
     // The proxy is a native sidecar now, before the runner's installer; not a step.
@@ -82,14 +74,7 @@ fn a_named_sidecar_runs_beside_the_steps_and_the_job_completes() {
     let s = steps(&pod);
     let names: Vec<&str> = s.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["one", "two"]);
-    for step in &s {
-        assert_eq!(
-            (step.reason(), step.exit_code()),
-            ("Succeeded", 0),
-            "{step:?}"
-        );
-    }
-    assert_strict_order(&s);
+    assert_all_succeeded_in_order(&s);
     assert_eq!(ns.logs(&name, "two"), "two saw the proxy\n");
     // The proxy started before the first step and was up while the steps ran.
     let proxy = init_status(&pod, "proxy");

@@ -52,20 +52,6 @@ fn status_of<'a>(all: &'a [Value], name: &str) -> &'a Value {
     all.iter().find(|s| s["name"] == name).unwrap()
 }
 
-/// The name of the one Pod of Job `job`, once it has finished.
-fn job_pod(ns: &Namespace, job: &str) -> (String, Value) {
-    let pods = ns.job_pods(job);
-    assert_eq!(
-        pods.len(),
-        1,
-        "Job {job}: one Pod expected\n{}",
-        ns.diagnostics()
-    );
-    let name = pods[0]["metadata"]["name"].as_str().unwrap().to_owned();
-    let pod = ns.wait_pod_done(&name);
-    (name, pod)
-}
-
 #[test]
 fn a_step_timeout_sends_sigterm_then_sigkill_and_is_timed_out() {
     let ns = namespace!("step-timeout");
@@ -119,14 +105,8 @@ fn a_step_timeout_sends_sigterm_then_sigkill_and_is_timed_out() {
 fn retries_rerun_a_failed_step_in_its_container_and_the_job_completes() {
     let ns = namespace!("step-retries");
     ns.apply(&object("step-controls.yaml", "retries"));
-    let job = ns.wait_job_done("retries");
-    assert_eq!(
-        job_condition(&job).unwrap().0,
-        "Complete",
-        "{}",
-        ns.diagnostics()
-    );
-    let (name, pod) = job_pod(&ns, "retries");
+    ns.wait_job_ended("retries", "Complete");
+    let (name, pod) = ns.only_job_pod("retries");
     let s = steps(&pod);
     assert_eq!(
         step(&s, "flaky").restart_count,
@@ -155,14 +135,8 @@ fn retries_rerun_a_failed_step_in_its_container_and_the_job_completes() {
 fn on_error_continue_records_the_failure_and_the_job_completes() {
     let ns = namespace!("step-continue");
     ns.apply(&object("step-controls.yaml", "continue"));
-    let job = ns.wait_job_done("continue");
-    assert_eq!(
-        job_condition(&job).unwrap().0,
-        "Complete",
-        "{}",
-        ns.diagnostics()
-    );
-    let (name, pod) = job_pod(&ns, "continue");
+    ns.wait_job_ended("continue", "Complete");
+    let (name, pod) = ns.only_job_pod("continue");
     assert_eq!(phase(&pod), "Succeeded");
     let s = steps(&pod);
     let lint = record(&s, "lint");
@@ -343,7 +317,7 @@ fn pod_failure_policy_rules_see_the_step_exit_code_after_its_controls() {
         "{}",
         ns.diagnostics()
     );
-    let (_, pod) = job_pod(&ns, "validate-42");
+    let (_, pod) = ns.only_job_pod("validate-42");
     let s = steps(&pod);
     assert_eq!(
         (
@@ -358,12 +332,12 @@ fn pod_failure_policy_rules_see_the_step_exit_code_after_its_controls() {
         job_condition(&job).unwrap(),
         ("Failed".to_owned(), "PodFailurePolicy".to_owned())
     );
-    let (_, pod) = job_pod(&ns, "slow");
+    let (_, pod) = ns.only_job_pod("slow");
     assert_eq!(steps(&pod)[0].exit_code(), 124);
     // onError: continue makes the container exit 0: the rule never fires.
     let job = ns.wait_job_done("tolerated");
     assert_eq!(job_condition(&job).unwrap().0, "Complete");
-    let (name, pod) = job_pod(&ns, "tolerated");
+    let (name, pod) = ns.only_job_pod("tolerated");
     assert_eq!(record(&steps(&pod), "validate")["exitCode"], 42);
     assert_eq!(ns.logs(&name, "deploy"), "deploying\n");
 }

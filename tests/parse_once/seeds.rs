@@ -2,61 +2,9 @@
 
 use super::{same_both_ways, spec};
 use crate::fuzz_mutate::{apply, mutation};
+use crate::support_seeds::{corpus_config, seeds};
 use kueueleuleu::object::Operation;
 use proptest::prelude::*;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            collect(&path, out);
-        } else if ["yaml", "yml", "json"]
-            .iter()
-            .any(|e| path.extension().is_some_and(|x| x == *e))
-        {
-            out.push(path);
-        }
-    }
-}
-
-/// The fuzz seeds: every manifest of the collection and every fixture input.
-fn seeds() -> &'static [(PathBuf, Vec<u8>)] {
-    static SEEDS: OnceLock<Vec<(PathBuf, Vec<u8>)>> = OnceLock::new();
-    SEEDS.get_or_init(|| {
-        let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-        let mut paths = Vec::new();
-        collect(&tests.join("corpus"), &mut paths);
-        collect(&tests.join("fixtures"), &mut paths);
-        paths.retain(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name != "config.yaml" && !name.starts_with("expected")
-        });
-        paths.sort();
-        let seeds: Vec<_> = paths
-            .into_iter()
-            .map(|p| {
-                let bytes = std::fs::read(&p).unwrap();
-                (p, bytes)
-            })
-            .filter(|(_, b)| !b.is_empty())
-            .collect();
-        assert!(seeds.len() >= 80, "only {} seeds", seeds.len());
-        seeds
-    })
-}
-
-fn corpus_config() -> &'static Value {
-    static CONFIG: OnceLock<Value> = OnceLock::new();
-    CONFIG.get_or_init(|| {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/kueueleuleu-config.yaml");
-        let text = std::fs::read_to_string(path).unwrap();
-        serde_yaml::from_str(&text).unwrap()
-    })
-}
 
 /// Divergences that are not the tree's doing (the text of such an object is changed the
 /// same way on both paths, but only the tree knows what the whole input meant), named by
