@@ -75,6 +75,11 @@ pub fn apply<'t>(
     e.key_edits(spec, current, &plan.key_edits, true)?;
     let now = current.get("containers").and_then(Value::as_array);
     for (i, want) in plan.containers.iter().enumerate() {
+        // A sidecar moved to `initContainers` travels as its own text, untouched: an edit
+        // inside it (quoting a YAML 1.1 word) would land in the text cut away.
+        if plan.moves.to_init.contains(&i) {
+            continue;
+        }
         let node = containers
             .get(i)
             .filter(|n| matches!(n.body, Body::Map { .. }))
