@@ -12,6 +12,7 @@ mod notes;
 pub mod probes;
 pub mod resources;
 pub mod sidecars;
+mod steps;
 #[cfg(test)]
 mod tests;
 mod unwrap;
@@ -20,11 +21,9 @@ pub use apply::apply_json;
 pub use install::Install;
 pub use unwrap::unwrap;
 
-use notes::{check_probes, describe_order};
-
 use crate::config::Spec as Config;
-use crate::protocol::{self, StepArgs};
-use crate::step_settings::{self, StepsMap};
+use crate::protocol;
+use crate::step_settings::StepsMap;
 use serde_json::{Value, json};
 
 /// Environment variable on the init container recording that `restartPolicy` was unset
@@ -194,171 +193,11 @@ pub fn wrap(
 ) -> Result<Plan, Vec<Finding>> {
     let sel = sidecars::select(original, config)?;
     let steps = sidecars::steps_only(original, &sel);
-    let mut plan = wrap_steps(&steps, config, annotation).map_err(|e| sel.remap(e))?;
+    let mut plan = steps::plan(&steps, config, annotation).map_err(|e| sel.remap(e))?;
     plan.notes = sel.remap(std::mem::take(&mut plan.notes));
     sidecars::finish(&mut plan, original, &sel, config);
     resources::remap_steps(&mut plan.key_edits, |k| sel.container_of(k));
     Ok(plan)
-}
-
-fn wrap_steps(
-    original: &Original,
-    config: &Config,
-    annotation: &StepsMap,
-) -> Result<Plan, Vec<Finding>> {
-    let mut errors = Vec::new();
-    let mut notes = Vec::new();
-    let names: Vec<&str> = original
-        .containers
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    let settings = match step_settings::resolve(&names, &config.steps, annotation) {
-        Ok(settings) => settings,
-        Err(problems) => {
-            return Err(problems
-                .into_iter()
-                .map(|p| {
-                    let field = match names.iter().position(|n| *n == p.step) {
-                        Some(i) => format!("containers[{i}]"),
-                        None => "containers".into(),
-                    };
-                    Finding::error(field, p.message)
-                })
-                .collect());
-        }
-    };
-    check_probes(original, config.probes, &mut errors, &mut notes);
-    let restart_policy = match original.restart_policy.as_deref() {
-        None => {
-            notes.push(Finding {
-                severity: Severity::Info,
-                field: "restartPolicy".into(),
-                message: "restartPolicy was unset (Always for a Pod); set it to Never so a finished step is not restarted".into(),
-            });
-            "Never"
-        }
-        Some("Never") => "Never",
-        Some("OnFailure") => "OnFailure",
-        Some(other) => {
-            errors.push(Finding::error(
-                "restartPolicy",
-                format!(
-                    "restartPolicy {other:?} would restart every step after it finished, so the \
-                     steps could never run in order; set restartPolicy to Never or OnFailure"
-                ),
-            ));
-            "Never"
-        }
-    };
-    let on_failure = restart_policy == "OnFailure";
-    let mut containers = Vec::with_capacity(original.containers.len());
-    for (i, c) in original.containers.iter().enumerate() {
-        // Kubernetes' rules: a container's own command wins (the image's CMD is then
-        // ignored); without one, the image's ENTRYPOINT runs with the container's args, or
-        // with the image's CMD when the container has no args. A defaulted CMD is counted as
-        // part of the command, so that revert removes it along with the entrypoint.
-        let (program, default_command) = match (&c.command, c.image.as_deref()) {
-            (Some(cmd), _) if !cmd.is_empty() => (cmd.clone(), false),
-            (_, image) => match image.and_then(|img| config.command_for(img)) {
-                Some(parts) => {
-                    let mut program = parts.entrypoint;
-                    if c.args.as_ref().is_none_or(Vec::is_empty) {
-                        program.extend(parts.cmd);
-                    }
-                    if program.is_empty() && c.args.as_ref().is_none_or(Vec::is_empty) {
-                        errors.push(Finding::error(
-                            format!("containers[{i}].command"),
-                            format!(
-                                "container {:?}: the `commands` entry for {:?} has no entrypoint, \
-                                 and neither the entry nor the container gives a cmd or args, so \
-                                 nothing would run; add the program to the entry",
-                                c.name,
-                                image.unwrap_or_default()
-                            ),
-                        ));
-                        continue;
-                    }
-                    (program, true)
-                }
-                None => {
-                    let image = image.unwrap_or("<no image>");
-                    errors.push(Finding::error(
-                        format!("containers[{i}].command"),
-                        format!(
-                            "container {:?} has no command, and the step runner must know what to \
-                             start (an image's entrypoint is not in the manifest); add `command:` to \
-                             the container, map its image in the function config: \
-                             `commands: {{\"{image}\": [\"/path/to/entrypoint\"]}}`, or fill that \
-                             map from the registry with `kueueleuleu resolve`",
-                            c.name
-                        ),
-                    ));
-                    continue;
-                }
-            },
-        };
-        let command_len = program.len();
-        let mut argv = program;
-        argv.extend(c.args.iter().flatten().cloned());
-        let set = &settings[i];
-        let step = StepArgs {
-            name: c.name.clone(),
-            run_dir: protocol::run_dir(i),
-            wait_for: set.after.iter().map(|&j| protocol::run_dir(j)).collect(),
-            on_failure,
-            timeout: set.timeout,
-            on_error: set.on_error,
-            retries: set.retries,
-            debug_on_failure: set.debug_on_failure,
-            // The kubelet expands `$(VAR)` and `$$` in every arg, ours included; the path is
-            // not expanded where the user wrote it, so it must reach the runner literally.
-            termination_path: c.termination_path.as_ref().map(|p| p.replace('$', "$$")),
-            command_len,
-            default_command,
-            empty_args: c.args.as_ref().is_some_and(Vec::is_empty),
-            argv,
-        };
-        let mut mount_tail = vec![
-            install::bin_mount(config.install),
-            json!({"name": protocol::run_volume(i), "mountPath": protocol::run_dir(i)}),
-        ];
-        for &j in &set.after {
-            mount_tail.push(json!({"name": protocol::run_volume(j), "mountPath": protocol::run_dir(j), "readOnly": true}));
-        }
-        containers.push(ContainerPlan {
-            command: Some(vec![protocol::RUNNER_PATH.to_string()]),
-            args: Some(step.to_args()),
-            mount_tail,
-        });
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    notes.push(Finding {
-        severity: Severity::Info,
-        field: "containers".into(),
-        message: describe_order(&names, &settings),
-    });
-    let after: Vec<Vec<usize>> = settings.iter().map(|s| s.after.clone()).collect();
-    let sized = resources::plan(original, config, &names, &after)?;
-    notes.extend(sized.notes.iter().cloned());
-    let mut init_tail = install::init_tail(config.install, &config.image, original);
-    resources::dress_init(&mut init_tail, &sized);
-    let mut volume_tail = install::bin_volumes(config.install, &config.image, original);
-    volume_tail.extend(
-        (0..containers.len()).map(|i| json!({"name": protocol::run_volume(i), "emptyDir": {}})),
-    );
-    Ok(Plan {
-        containers,
-        init_tail,
-        volume_tail,
-        restart_policy: Some(restart_policy.to_string()),
-        notes,
-        literals: Literals::new(),
-        key_edits: sized.edits,
-        moves: sidecars::Moves::default(),
-    })
 }
 
 /// The init container that installs the runner: restricted PodSecurity, and the first
