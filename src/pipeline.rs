@@ -5,12 +5,16 @@
 use crate::config::{ConfigError, Spec as Config};
 use crate::convert::Severity;
 use crate::object::{self, ANNOTATION, ObjectRef, Operation, Report, Reports};
-use crate::results;
 use crate::source::{self, Input, InputError, Located};
 use crate::spill::{Text, Texts};
 use crate::yaml::{tree, value::Resolver};
 
 mod early;
+mod objects;
+mod results_entry;
+
+use objects::{Eager, Processed, process_all};
+use results_entry::results_edits;
 use serde_json::Value;
 
 /// Settings from the command line, which win over the ResourceList's `functionConfig`.
@@ -262,16 +266,6 @@ fn config_report(e: &ConfigError) -> Report {
     }
 }
 
-/// What processing every object gave.
-#[derive(Default)]
-struct Processed {
-    edits: Vec<Edit>,
-    texts: Texts,
-    reports: Reports,
-    workloads: usize,
-    selected: usize,
-}
-
 /// The info report telling the user that nothing was selected, and how to select.
 pub fn nothing_selected(workloads: usize) -> Report {
     Report {
@@ -286,180 +280,9 @@ pub fn nothing_selected(workloads: usize) -> Report {
     }
 }
 
-/// Objects converted during the scan (the scan keeps nothing of them), with their new texts
-/// and reports already stored.
-#[derive(Default)]
-struct Eager {
-    texts: Texts,
-    reports: Reports,
-    done: Vec<Done>,
-}
-
-/// What became of one object converted during the scan.
-struct Done {
-    range: std::ops::Range<usize>,
-    text: Option<Text>,
-    is_workload: bool,
-    touched: bool,
-}
-
-impl Eager {
-    fn push(&mut self, range: std::ops::Range<usize>, outcome: object::Outcome) {
-        for report in &outcome.reports {
-            self.reports.push(range.start, report);
-        }
-        self.done.push(Done {
-            text: outcome.text.map(|t| self.texts.store(t)),
-            range,
-            is_workload: outcome.is_workload,
-            touched: outcome.touched,
-        });
-    }
-}
-
-/// The text edits for every object, or none at all when any object has an error. `objects`
-/// are the ones the scan kept; `eager` has the others, already processed.
-fn process_all(
-    text: &str,
-    objects: &[Located],
-    op: Operation,
-    config: &Config,
-    json: bool,
-    eager: Eager,
-) -> Processed {
-    let Eager {
-        texts,
-        reports,
-        mut done,
-    } = eager;
-    let mut out = Processed {
-        texts,
-        reports,
-        ..Processed::default()
-    };
-    // An object's items are handed over before the object itself. Those handed over from
-    // inside another object (the `items` of a document that is no List) are not objects:
-    // dropped with their reports.
-    done.sort_by_key(|d| d.range.start);
-    let inside_kept = |at: usize| {
-        let before = objects.partition_point(|o| o.range.start <= at);
-        before > 0 && at < objects[before - 1].range.end
-    };
-    let mut not_objects = Vec::new();
-    let mut covered = 0;
-    // Collected into the allocation `done` had: a converted object is never held twice.
-    out.edits = done
-        .into_iter()
-        .filter_map(|d| {
-            if d.range.start < covered || inside_kept(d.range.start) {
-                not_objects.push(d.range.start);
-                return None;
-            }
-            covered = d.range.end;
-            out.workloads += usize::from(d.is_workload);
-            out.selected += usize::from(d.touched);
-            Some((d.range, d.text?))
-        })
-        .collect();
-    for obj in objects {
-        let outcome = object::process(text, obj, op, config, json, None);
-        for report in &outcome.reports {
-            out.reports.push(obj.range.start, report);
-        }
-        out.workloads += usize::from(outcome.is_workload);
-        out.selected += usize::from(outcome.touched);
-        if let Some(new_text) = outcome.text {
-            out.edits
-                .push((obj.range.clone(), out.texts.store(new_text)));
-        }
-    }
-    if !not_objects.is_empty() {
-        out.reports
-            .retain_positions(|p| not_objects.binary_search(&p).is_err());
-    }
-    out.reports.order_by_position();
-    if out.reports.has_errors() {
-        out.edits.clear();
-        out.texts = Texts::default();
-    }
-    out
-}
-
 /// Edits sorted by position; objects never overlap, and results come after the last one. The
 /// sort is stable: pieces of one text at the same place stay in order.
 fn ordered(mut edits: Vec<Edit>) -> Vec<Edit> {
     edits.sort_by_key(|(r, _)| (r.start, r.end));
     edits
-}
-
-/// The edit that puts the results into the ResourceList: it replaces an existing `results`
-/// entry, or is appended as the last entry of the top mapping. Either way the line structure
-/// around it is kept: a replaced or appended block entry ends with a newline exactly when the
-/// text it follows did.
-fn results_edits(
-    text: &str,
-    reports: &Reports,
-    (results_entry, top, flow): (Option<std::ops::Range<usize>>, std::ops::Range<usize>, bool),
-    texts: &mut Texts,
-    edits: &mut Vec<Edit>,
-) {
-    let end = results_entry.as_ref().map_or(top.end, |r| r.end);
-    let ends_line = text[..end].ends_with('\n');
-    let (range, before, after) = match (results_entry, flow) {
-        (Some(r), false) if ends_line => (r, "", "\n"),
-        (Some(r), _) => (r, "", ""),
-        // `top` ends at the closing brace of the flow mapping.
-        (None, true) => (top.end - 1..top.end - 1, ", ", ""),
-        (None, false) if ends_line => (top.end..top.end, "", "\n"),
-        (None, false) => (top.end..top.end, "\n", ""),
-    };
-    let mut pieces = Pieces {
-        texts,
-        edits,
-        range,
-        first: true,
-        buf: String::from(before),
-    };
-    let written = if flow {
-        results::write_flow_entry(reports.iter(), &mut pieces)
-    } else {
-        results::write_block_entry(reports.iter(), &mut pieces)
-    };
-    written.expect("writing to memory cannot fail");
-    pieces.buf.push_str(after);
-    pieces.store();
-}
-
-/// A long text stored in pieces, each an edit at the same place of the input (the first one
-/// replaces the range), so that ten thousand results are never one string in memory.
-struct Pieces<'p> {
-    texts: &'p mut Texts,
-    edits: &'p mut Vec<Edit>,
-    range: std::ops::Range<usize>,
-    first: bool,
-    buf: String,
-}
-
-impl Pieces<'_> {
-    const SIZE: usize = 64 << 10;
-
-    fn store(&mut self) {
-        let range = if std::mem::take(&mut self.first) {
-            self.range.clone()
-        } else {
-            self.range.end..self.range.end
-        };
-        let piece = std::mem::take(&mut self.buf);
-        self.edits.push((range, self.texts.store(piece)));
-    }
-}
-
-impl std::fmt::Write for Pieces<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.buf.push_str(s);
-        if self.buf.len() >= Self::SIZE {
-            self.store();
-        }
-        Ok(())
-    }
 }
