@@ -51,7 +51,27 @@ pub(crate) fn diag(args: std::fmt::Arguments<'_>) {
 /// Test-only helpers shared by the runner's modules.
 #[cfg(test)]
 pub(crate) mod test_support {
+    use crate::protocol::Reason;
+    use crate::step::record::Record;
     use std::path::PathBuf;
+    use std::time::UNIX_EPOCH;
+
+    /// A one-attempt record of step `name` that ended `reason` (exit code 0 when it
+    /// succeeded, else 1), at the epoch.
+    pub fn record(name: &str, reason: Reason) -> Record {
+        Record {
+            name: name.into(),
+            reason,
+            exit_code: if reason == Reason::Succeeded { 0 } else { 1 },
+            signal: None,
+            started_at: UNIX_EPOCH,
+            finished_at: UNIX_EPOCH,
+            message: None,
+            attempts: 1,
+            continued: false,
+            debug: None,
+        }
+    }
 
     /// An empty directory of its own for one test (`tag` must be unique per test): left-overs
     /// of an earlier, interrupted run are removed first so no test sees stale records.

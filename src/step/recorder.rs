@@ -142,22 +142,10 @@ mod tests {
     use super::*;
     use crate::protocol::Reason;
     use crate::step::lock::is_held;
-    use crate::step::test_support::fresh_dir;
-    use std::time::UNIX_EPOCH;
+    use crate::step::test_support::{self, fresh_dir};
 
     fn record() -> Record {
-        Record {
-            name: "s".into(),
-            reason: Reason::Succeeded,
-            exit_code: 0,
-            signal: None,
-            started_at: UNIX_EPOCH,
-            finished_at: UNIX_EPOCH,
-            message: None,
-            attempts: 1,
-            continued: false,
-            debug: None,
-        }
+        test_support::record("s", Reason::Succeeded)
     }
 
     #[test]

@@ -175,22 +175,10 @@ mod tests {
     use super::*;
     use crate::protocol::Reason;
     use crate::step::recorder::{FsRecorder, Recorder};
-    use crate::step::test_support::fresh_dir;
-    use std::time::UNIX_EPOCH;
+    use crate::step::test_support::{fresh_dir, record};
 
     fn done(reason: Reason) -> PredState {
-        PredState::Done(Record {
-            name: "p".into(),
-            reason,
-            exit_code: if reason == Reason::Succeeded { 0 } else { 1 },
-            signal: None,
-            started_at: UNIX_EPOCH,
-            finished_at: UNIX_EPOCH,
-            message: None,
-            attempts: 1,
-            continued: false,
-            debug: None,
-        })
+        PredState::Done(record("p", reason))
     }
 
     fn states(list: Vec<PredState>) -> Vec<(String, PredState)> {

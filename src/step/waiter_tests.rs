@@ -3,8 +3,7 @@ use crate::protocol::Reason;
 use crate::step::record::Record;
 use crate::step::recorder::{FsRecorder, Recorder};
 use crate::step::signals::PipeSignals;
-use crate::step::test_support::fresh_dir;
-use std::time::UNIX_EPOCH;
+use crate::step::test_support::{self, fresh_dir};
 
 /// A predecessor that has claimed its run directory, exactly as the runner does; it holds
 /// the lock until it records or is dropped.
@@ -16,18 +15,7 @@ fn claimed_step(tag: &str) -> (PathBuf, FsRecorder) {
 }
 
 fn record(reason: Reason) -> Record {
-    Record {
-        name: "p".into(),
-        reason,
-        exit_code: if reason == Reason::Succeeded { 0 } else { 1 },
-        signal: None,
-        started_at: UNIX_EPOCH,
-        finished_at: UNIX_EPOCH,
-        message: None,
-        attempts: 1,
-        continued: false,
-        debug: None,
-    }
+    test_support::record("p", reason)
 }
 
 /// Only kernel wake-ups can end these waits in time: the safety re-check and the polling
