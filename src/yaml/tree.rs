@@ -347,7 +347,12 @@ impl<'t> Builder<'t> {
                                 .map_or(start, |(k, v): &(Node, Node)| entry_end(self.text, k, v))
                         };
                     }
-                    let key = self.node(event, span)?;
+                    let mut key = self.node(event, span)?;
+                    if key.anchor != 0 || key.tag.is_some() {
+                        // A key's anchor and tag are part of its entry: they set the
+                        // mapping's indentation, and go wherever the entry goes.
+                        key.start = properties_start(self.text, key.start);
+                    }
                     let (event, span) = self.next()?;
                     let value = self.node(event, span)?;
                     entries.push((key, value));
@@ -379,6 +384,23 @@ pub(super) fn flow_end(text: &str, at: usize) -> usize {
     match rest[skipped..].chars().next() {
         Some(']' | '}') => at + skipped + 1,
         _ => at + 1,
+    }
+}
+
+/// Where the anchor and tag written on the same line before the node at `at` begin (`at`
+/// when there are none).
+pub fn properties_start(text: &str, at: usize) -> usize {
+    let mut start = at;
+    loop {
+        let before = text[..start].trim_end_matches([' ', '\t']);
+        let token = before
+            .rfind([' ', '\t', '\n', '\r', '{', '[', ','])
+            .map_or(0, |i| i + 1);
+        if token < before.len() && before[token..].starts_with(['&', '!']) {
+            start = token;
+        } else {
+            return start;
+        }
     }
 }
 
@@ -503,5 +525,31 @@ mod tests {
         assert_eq!(items("l:\n- &c\n- kind: x\n"), [(7, 7), (10, 17)]);
         assert_eq!(items("l:\n- !t\n  # note\n- - b\n"), [(7, 7), (19, 22)]);
         assert_eq!(items("l:\n- &c\n-\n"), [(7, 7), (9, 9)]);
+    }
+
+    #[test]
+    fn a_key_starts_at_its_anchor_and_tag() {
+        // They set the mapping's indentation: the first key's column is where they start.
+        let text = "spec:\n &a !!str  containers: 1\n b: 2\n";
+        let spec = root(text).get("spec").unwrap().clone();
+        let Body::Map { entries, .. } = &spec.body else {
+            panic!("a map")
+        };
+        assert_eq!(
+            &text[entries[0].0.start..entries[0].0.end],
+            "&a !!str  containers"
+        );
+        assert_eq!(&text[entries[1].0.start..entries[1].0.end], "b");
+        let text = "- !x k: 1\n  j: {!y m: 2}\n";
+        let docs = parse(text).unwrap();
+        let item = &docs[0].as_ref().unwrap().items().unwrap()[0];
+        let Body::Map { entries, .. } = &item.body else {
+            panic!("a map")
+        };
+        assert_eq!(&text[entries[0].0.start..entries[0].0.end], "!x k");
+        let Body::Map { entries, .. } = &entries[1].1.body else {
+            panic!("a map")
+        };
+        assert_eq!(&text[entries[0].0.start..entries[0].0.end], "!y m");
     }
 }

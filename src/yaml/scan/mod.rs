@@ -7,7 +7,7 @@ mod build;
 mod extent;
 mod select;
 
-use super::tree::{Builder, Node, SyntaxError, flow_end};
+use super::tree::{Builder, Node, SyntaxError, flow_end, properties_start};
 use crate::text::column;
 use build::Tree;
 use extent::is_empty_at;
@@ -291,7 +291,10 @@ impl<'t> Scanner<'_, 't> {
                 };
                 break;
             }
-            let key_start = self.b.offsets.byte(key_span.start.index());
+            let mut key_start = self.b.offsets.byte(key_span.start.index());
+            if matches!(key, Event::Scalar(_, _, anchor, ref tag) if anchor != 0 || tag.is_some()) {
+                key_start = properties_start(self.text, key_start);
+            }
             let name = self.key_name(&key, &mut doc.root.summary, &mut seen);
             if let Some(&key) = STRUCTURAL_KEYS
                 .iter()
