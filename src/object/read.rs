@@ -55,7 +55,9 @@ pub(super) fn parse_object(
     exported: &[usize],
     start: usize,
 ) -> Result<Parsed<'static>, String> {
-    let padded = format!("{}{}", " ".repeat(column), text);
+    // The line break after the object ends its last line, as in the input: a kept block
+    // scalar (`|+`) at its end counts it.
+    let padded = format!("{}{}\n", " ".repeat(column), text);
     let shift = |line: usize| line + first_line - 1;
     let mut docs = tree::parse(&padded)
         .map_err(|e| format!("not valid YAML: {} at line {}", e.message, shift(e.line)))?;
@@ -82,7 +84,7 @@ pub(super) fn parse_object(
     Ok(Parsed {
         column,
         first_line,
-        range: column..padded.len(),
+        range: column..padded.len() - 1,
         text: Cow::Owned(padded),
         root,
         value,

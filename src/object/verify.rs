@@ -74,7 +74,8 @@ pub(super) fn edit_text(
     let expected = expected()?;
     // Checked against the parser's events; the full reader only when anchors, aliases, merge
     // keys or tags elsewhere in the object need it.
-    let edited = format!("{}{new_text}", " ".repeat(column));
+    // Ended by a line break, as in the input (a kept block scalar at its end counts it).
+    let edited = format!("{}{new_text}\n", " ".repeat(column));
     match matches(&edited, &expected) {
         Ok(Verdict::Same) => return Ok((new_text, notes)),
         Ok(Verdict::Different) => return Err(mismatch(&expected, &edited)),

@@ -248,6 +248,12 @@ impl<'t> Builder<'t> {
                         &self.text[start..crate::text::line_end(self.text, start + written.len())]
                     };
                     end = start + content.len();
+                    // Kept (`|+`, `>+`) blank lines after it are its text, though: one more
+                    // line break in its value than clipping leaves, per blank line.
+                    let kept = value.len() - value.trim_end_matches('\n').len();
+                    if !content.is_empty() && kept > 1 {
+                        end = kept_lines_end(self.text, end, kept - 1);
+                    }
                     // An empty block scalar's span starts at whatever follows it (the next
                     // key's indentation, lines below): place it at the end of its header line.
                     // At the end of the input saphyr's span starts at the header instead.
@@ -385,6 +391,21 @@ pub(super) fn flow_end(text: &str, at: usize) -> usize {
         Some(']' | '}') => at + skipped + 1,
         _ => at + 1,
     }
+}
+
+/// The end of the `lines`-th blank line after the line ending at `content_end` (before its
+/// line break): a kept block scalar's blank lines are part of it, so whatever is written
+/// after the scalar goes below them.
+fn kept_lines_end(text: &str, content_end: usize, lines: usize) -> usize {
+    let mut end = content_end;
+    for _ in 0..lines {
+        let next = crate::text::after_break(text, crate::text::line_end(text, end));
+        if next >= text.len() {
+            break;
+        }
+        end = crate::text::line_end(text, next);
+    }
+    end
 }
 
 /// Where the anchor and tag written on the same line before the node at `at` begin (`at`
