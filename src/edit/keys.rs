@@ -49,7 +49,8 @@ impl Editor<'_> {
 
     /// Where a value's text ends, trailing comments of a block list's last item included.
     pub(super) fn value_end(&self, k: &Node, v: &Node) -> usize {
-        if v.is_empty_null() {
+        // An empty value's anchor or tag is its text: it goes with the value.
+        if v.is_empty_null() && v.anchor == 0 && v.tag.is_none() {
             return colon_after(self.text, k).map_or(k.end, |c| c + 1);
         }
         if matches!(v.body, Body::Seq { flow: false, .. }) {

@@ -6,7 +6,7 @@ use super::Operation;
 use crate::config::Spec as Config;
 use crate::convert::{self, Finding, Plan};
 use crate::step_settings::StepsMap;
-use crate::yaml::tree::Node;
+use crate::yaml::tree::{Node, properties_start};
 use serde_json::Value;
 
 /// The plan for a pod spec, or `None` when the operation leaves it alone.
@@ -51,8 +51,13 @@ fn exact_literals(text: &str, spec: &Node, literals: &mut convert::Literals) {
                 .and_then(|c| c.get(key)),
             None => spec.get(path),
         };
-        if let Some(n) = node.filter(|n| n.anchor == 0 && n.tag.is_none())
-            && let Some(written) = text.get(n.start..n.end)
+        // With its anchor or tag (`args: &none`), which are part of what was written.
+        let start = |n: &Node| match n.anchor != 0 || n.tag.is_some() {
+            true => properties_start(text, n.start),
+            false => n.start,
+        };
+        if let Some(n) = node
+            && let Some(written) = text.get(start(n)..n.end)
             && !written.contains(['\n', '#'])
         {
             *literal = written.to_string();
