@@ -107,7 +107,7 @@ pub fn run<'a>(
     // A byte order mark is not YAML content: read without it, write it back.
     let text = full.strip_prefix('\u{feff}').unwrap_or(full);
     let bom = full.len() - text.len();
-    let mut output = run_text(text, op, overrides)?;
+    let mut output = run_text(source::without_blank_last_line(text), op, overrides)?;
     output.input = full;
     for (range, _) in &mut output.edits {
         *range = range.start + bom..range.end + bom;

@@ -32,6 +32,12 @@ pub enum InputError {
          than the ones converted; use LF or CRLF line ends"
     )]
     LoneCarriageReturn { line: usize },
+    #[error(
+        "line {line}: character U+{code:04X} is a control character, which YAML does not allow \
+         in a document (kubectl refuses it too); write it as an escape (\\u{code:04X}) \
+         inside a double-quoted string, or remove it"
+    )]
+    ControlCharacter { line: usize, code: u32 },
     #[error("the input is not valid YAML: {0}")]
     Yaml(#[from] SyntaxError),
     #[error(
@@ -106,17 +112,23 @@ pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
     if let Some((offset, c)) = text.char_indices().find(|&(i, c)| {
         matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
             || (c == '\r' && bytes.get(i + 1) != Some(&b'\n'))
+            || not_printable(c)
     }) {
         let line = line_of(text, offset);
+        let code = c as u32;
         return Err(match c {
             '\r' => InputError::LoneCarriageReturn { line },
-            _ => InputError::AmbiguousBreak {
-                line,
-                code: c as u32,
-            },
+            '\u{85}' | '\u{2028}' | '\u{2029}' => InputError::AmbiguousBreak { line, code },
+            _ => InputError::ControlCharacter { line, code },
         });
     }
     Ok(text)
+}
+
+/// Characters YAML does not allow written as they are (outside its printable set): C0 and C1
+/// controls other than tab, line feed, carriage return and NEL, DEL, U+FFFE and U+FFFF.
+fn not_printable(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
 }
 
 /// Whether the input is JSON (its first character opens an object or array), so the
@@ -330,5 +342,19 @@ fn with_trailing_comment(text: &str, end: usize) -> usize {
         line_end
     } else {
         end
+    }
+}
+
+/// The text up to its last line break when what follows it is only spaces and tabs. saphyr
+/// reads such a last line as one more line of a block scalar that ends the input (which
+/// libyaml, and the same object anywhere else, do not); it holds nothing, and is written back
+/// as it came with the rest of the input. Everything that reads the input for objects reads
+/// this part of it.
+pub fn without_blank_last_line(text: &str) -> &str {
+    let last_line = crate::text::line_start(text, text.len());
+    if last_line > 0 && text[last_line..].trim_matches([' ', '\t']).is_empty() {
+        &text[..last_line]
+    } else {
+        text
     }
 }

@@ -46,6 +46,7 @@ fn same_both_ways(input: &[u8], op: Operation, config: &Spec) -> Result<usize, S
         return Ok(0);
     };
     let text = full.strip_prefix('\u{feff}').unwrap_or(full);
+    let text = source::without_blank_last_line(text);
     let json = source::is_json(text);
     let only_annotated = op == Operation::Convert && !config.select_all;
     let mut diffs = Vec::new();

@@ -251,7 +251,7 @@ impl<'t> Builder<'t> {
                     // Kept (`|+`, `>+`) blank lines after it are its text, though: one more
                     // line break in its value than clipping leaves, per blank line.
                     let kept = value.len() - value.trim_end_matches('\n').len();
-                    if !content.is_empty() && kept > 1 {
+                    if !content.is_empty() && kept > 1 && keeps_blank_lines(self.text, start) {
                         end = kept_lines_end(self.text, end, kept - 1);
                     }
                     // An empty block scalar's span starts at whatever follows it (the next
@@ -391,6 +391,29 @@ pub(super) fn flow_end(text: &str, at: usize) -> usize {
         Some(']' | '}') => at + skipped + 1,
         _ => at + 1,
     }
+}
+
+/// Whether the block scalar whose content starts at `content` has a keep (`+`) chomping
+/// indicator: read from its header, the first line above that is not blank. (Its value alone
+/// cannot tell: at the end of the input saphyr counts a line of spaces as one more line.)
+fn keeps_blank_lines(text: &str, content: usize) -> bool {
+    let mut line_start = crate::text::line_start(text, content);
+    while line_start > 0 {
+        let above = crate::text::line_start(text, line_start - 1);
+        let line = &text[above..line_start];
+        line_start = above;
+        if line.trim().is_empty() {
+            continue;
+        }
+        // The header's indicators are its last token before any comment.
+        let code = line
+            .char_indices()
+            .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with([' ', '\t'])))
+            .map_or(line, |(i, _)| &line[..i]);
+        let token = code.split_whitespace().last().unwrap_or_default();
+        return token.starts_with(['|', '>']) && token.contains('+');
+    }
+    false
 }
 
 /// The end of the `lines`-th blank line after the line ending at `content_end` (before its

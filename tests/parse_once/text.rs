@@ -243,3 +243,26 @@ fn an_empty_value_with_an_anchor_or_tag_ends_the_object() {
         both_ways(&job);
     }
 }
+
+#[test]
+fn a_last_line_of_spaces_after_a_block_scalar_is_not_read_as_one_more_line() {
+    // saphyr reads `|` content followed by a last line of spaces, without a line break, as
+    // ending in one more empty line ("echo b\n\n"); libyaml, and the same object anywhere
+    // else, read "echo b\n". Both paths read up to the last line break, and the spaces are
+    // written back as they came.
+    let input = POD.replace(
+        "    command: [echo, b]\n",
+        "    command:\n    - sh\n    - -c\n    - |\n      echo b\n      ",
+    );
+    assert!(input.ends_with("echo b\n      "), "{input:?}");
+    both_ways(&input);
+    let (out, reports) = convert(&input);
+    assert!(out.contains("kueueleuleu-init"), "{reports:#?}");
+    assert!(out.ends_with("restartPolicy: Never\n      "), "{out:?}");
+    let pod: Value = serde_yaml::Deserializer::from_str(&out)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .next()
+        .unwrap();
+    let args = pod["spec"]["containers"][1]["args"].as_array().unwrap();
+    assert_eq!(args.last(), Some(&json!("echo b\n")), "{out}");
+}
