@@ -108,27 +108,37 @@ pub enum Input<'t> {
 /// Checks the bytes are text; a UTF-8 byte order mark is allowed and kept.
 pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|e| InputError::NotUtf8(e.valid_up_to()))?;
-    let bytes = text.as_bytes();
-    if let Some((offset, c)) = text.char_indices().find(|&(i, c)| {
-        matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
-            || (c == '\r' && bytes.get(i + 1) != Some(&b'\n'))
-            || not_printable(c)
-    }) {
-        let line = line_of(text, offset);
-        let code = c as u32;
-        return Err(match c {
-            '\r' => InputError::LoneCarriageReturn { line },
-            '\u{85}' | '\u{2028}' | '\u{2029}' => InputError::AmbiguousBreak { line, code },
-            _ => InputError::ControlCharacter { line, code },
-        });
-    }
-    Ok(text)
+    let Some(offset) = first_unreadable(text.as_bytes()) else {
+        return Ok(text);
+    };
+    let c = text[offset..].chars().next().unwrap_or_default();
+    let (line, code) = (line_of(text, offset), c as u32);
+    Err(match c {
+        '\r' => InputError::LoneCarriageReturn { line },
+        '\u{85}' | '\u{2028}' | '\u{2029}' => InputError::AmbiguousBreak { line, code },
+        _ => InputError::ControlCharacter { line, code },
+    })
 }
 
-/// Characters YAML does not allow written as they are (outside its printable set): C0 and C1
-/// controls other than tab, line feed, carriage return and NEL, DEL, U+FFFE and U+FFFF.
-fn not_printable(c: char) -> bool {
-    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+/// Where the first character is that readers would not agree on: a line break only YAML 1.1
+/// has (NEL, LS, PS), a carriage return without its line feed, or a character YAML does not
+/// allow written as it is (C0 and C1 controls other than tab, line feed and carriage return,
+/// DEL, U+FFFE and U+FFFF). Read byte by byte: every one of them starts with a byte that
+/// ordinary text seldom has.
+fn first_unreadable(bytes: &[u8]) -> Option<usize> {
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    bytes.iter().enumerate().position(|(i, &b)| match b {
+        b'\t' | b'\n' => false,
+        b'\r' => at(i + 1) != b'\n',
+        0..=0x1f | 0x7f => true,
+        // U+0080..U+009F (NEL among them).
+        0xc2 => (0x80..=0x9f).contains(&at(i + 1)),
+        // U+2028, U+2029.
+        0xe2 => at(i + 1) == 0x80 && matches!(at(i + 2), 0xa8 | 0xa9),
+        // U+FFFE, U+FFFF.
+        0xef => at(i + 1) == 0xbf && matches!(at(i + 2), 0xbe | 0xbf),
+        _ => false,
+    })
 }
 
 /// Whether the input is JSON (its first character opens an object or array), so the
@@ -356,5 +366,40 @@ pub fn without_blank_last_line(text: &str) -> &str {
         &text[..last_line]
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn characters_readers_disagree_on_are_found_where_they_are() {
+        for (text, at) in [
+            ("a: b\n", None),
+            ("a:\tb\r\nc: d\r\n", None),
+            ("é: \u{a0}\u{2027}\u{fffd}\n", None),
+            ("ab\0", Some(2)),
+            ("a\u{1b}[31m", Some(1)),
+            ("a\u{7f}", Some(1)),
+            ("é\u{85}", Some(2)),
+            ("a\u{9f}", Some(1)),
+            ("a\u{2028}", Some(1)),
+            ("a\u{2029}", Some(1)),
+            ("a\u{fffe}", Some(1)),
+            ("a\u{ffff}", Some(1)),
+            ("a\rb", Some(1)),
+            ("a\r", Some(1)),
+        ] {
+            assert_eq!(first_unreadable(text.as_bytes()), at, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_own_error_with_the_line() {
+        let err = |t: &str| text(t.as_bytes()).unwrap_err().to_string();
+        assert!(err("a: 1\nb\0").starts_with("line 2: character U+0000 is a control character"));
+        assert!(err("a\u{85}").contains("line break for YAML 1.1 readers"));
+        assert!(err("a\rb").contains("carriage return (U+000D) is not followed by a line feed"));
     }
 }
