@@ -306,7 +306,14 @@ impl<'t> Collect<'t> {
                 items,
                 function_config: doc.function_config,
                 results_entry: doc.results_entry,
-                top: doc.root.range,
+                // Results added at its end go below a comment on its last line, as an
+                // item's new text does: never inside the last item's range.
+                top: match doc.flow {
+                    true => doc.root.range,
+                    false => {
+                        doc.root.range.start..with_trailing_comment(self.text, doc.root.range.end)
+                    }
+                },
                 flow: doc.flow,
             });
         }
