@@ -18,7 +18,9 @@ pub(super) fn results_edits(
     edits: &mut Vec<Edit>,
 ) {
     let end = results_entry.as_ref().map_or(top.end, |r| r.end);
-    let ends_line = text[..end].ends_with('\n');
+    // At the end of an empty line (a kept block scalar's last blank line), the line is not
+    // over: the results go on a line of their own after it.
+    let ends_line = text[..end].ends_with('\n') && !text[end..].starts_with(['\n', '\r']);
     let (range, before, after) = match (results_entry, flow) {
         (Some(r), false) if ends_line => (r, "", "\n"),
         (Some(r), _) => (r, "", ""),

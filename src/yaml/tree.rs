@@ -236,7 +236,9 @@ impl<'t> Builder<'t> {
                     ScalarStyle::Folded => Style::Folded,
                 };
                 let mut start = start;
-                let mut empty_block = false;
+                // The value of a block scalar without content, which saphyr reads from what
+                // follows it.
+                let mut empty_block: Option<std::borrow::Cow<'_, str>> = None;
                 if matches!(style, Style::Literal | Style::Folded) {
                     // Blank lines after the last content line are not the scalar's text, but
                     // all of that line is, its trailing spaces (and a no-break space, which
@@ -272,17 +274,22 @@ impl<'t> Builder<'t> {
                     if let Some(header) = header {
                         start = crate::text::line_end(self.text, header);
                         end = start;
-                        // Without content it means "" (unless kept with `+`), whatever line
-                        // breaks follow; saphyr counts the input's last one.
-                        if !self.text[header..start].contains('+') {
-                            empty_block = true;
+                        // Without content it means "", whatever line breaks follow (saphyr
+                        // counts the input's last one); kept with `+`, one line break per
+                        // blank line below its header, which are its text.
+                        if self.text[header..start].contains('+') {
+                            let blank = blank_lines_below(self.text, start);
+                            end = kept_lines_end(self.text, start, blank);
+                            empty_block = Some("\n".repeat(blank).into());
+                        } else {
+                            empty_block = Some("".into());
                         }
                     }
                 }
                 // saphyr reports an absent value as `~`, placed at the colon (or over a
                 // following `---`); make it an empty, zero-width scalar.
-                let value = if empty_block {
-                    std::borrow::Cow::Borrowed("")
+                let value = if let Some(value) = empty_block {
+                    value
                 } else if style == Style::Plain && value == "~" && &self.text[start..end] != "~" {
                     end = start;
                     std::borrow::Cow::Borrowed("")
@@ -414,6 +421,22 @@ fn keeps_blank_lines(text: &str, content: usize) -> bool {
         return token.starts_with(['|', '>']) && token.contains('+');
     }
     false
+}
+
+/// How many lines of only white space follow the line ending at `line_end`, each ended by a
+/// line break.
+fn blank_lines_below(text: &str, line_end: usize) -> usize {
+    let mut count = 0;
+    let mut at = crate::text::after_break(text, crate::text::line_end(text, line_end));
+    while at < text.len() {
+        let end = crate::text::line_end(text, at);
+        if end >= text.len() || !text[at..end].trim_matches([' ', '\t']).is_empty() {
+            break;
+        }
+        count += 1;
+        at = crate::text::after_break(text, end);
+    }
+    count
 }
 
 /// The end of the `lines`-th blank line after the line ending at `content_end` (before its

@@ -127,6 +127,15 @@ impl<'t> Scanner<'_, 't> {
         summary: &mut Summary<'t>,
         depth: usize,
     ) -> Result<(Option<Scalar<'t>>, usize), SyntaxError> {
+        // A block scalar is read as the tree reads it: saphyr gives an empty one the line
+        // break after it, when that ends the input.
+        if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, anchor, ref tag) = event
+        {
+            summary.needs_full_read |= anchor != 0 || tag.is_some();
+            let node = self.b.node(event, span)?;
+            let text = Cow::Owned(node.scalar().unwrap_or_default().to_string());
+            return Ok((Some(Scalar { text, plain: false }), node.end));
+        }
         let scalar = match &event {
             Event::Scalar(text, style, anchor, tag) => {
                 summary.needs_full_read |= *anchor != 0 || tag.is_some();
