@@ -179,10 +179,7 @@ fn a_kept_block_scalar_at_the_end_of_an_object_keeps_its_blank_lines() {
     );
     let input = format!("{script}---\napiVersion: v1\nkind: ConfigMap\n");
     let check = |out: &str, path: &str| {
-        let pod: Value = serde_yaml::Deserializer::from_str(out)
-            .map(|d| serde::Deserialize::deserialize(d).unwrap())
-            .next()
-            .unwrap();
+        let pod = first_document(out);
         let args = &pod["spec"]["containers"][1]["args"];
         let script = args.as_array().and_then(|a| a.last());
         assert_eq!(script, Some(&json!("echo b\n\n\n")), "{path}:\n{out}");
@@ -209,10 +206,7 @@ fn a_unicode_space_ending_a_block_scalar_is_content() {
             both_ways(&input);
             let (out, reports) = convert(&input);
             assert!(out.contains("kueueleuleu-init"), "{reports:#?}");
-            let pod: Value = serde_yaml::Deserializer::from_str(&out)
-                .map(|d| serde::Deserialize::deserialize(d).unwrap())
-                .next()
-                .unwrap();
+            let pod = first_document(&out);
             let args = pod["spec"]["containers"][1]["args"].as_array().unwrap();
             assert_eq!(
                 args.last(),
@@ -259,10 +253,15 @@ fn a_last_line_of_spaces_after_a_block_scalar_is_not_read_as_one_more_line() {
     let (out, reports) = convert(&input);
     assert!(out.contains("kueueleuleu-init"), "{reports:#?}");
     assert!(out.ends_with("restartPolicy: Never\n      "), "{out:?}");
-    let pod: Value = serde_yaml::Deserializer::from_str(&out)
-        .map(|d| serde::Deserialize::deserialize(d).unwrap())
-        .next()
-        .unwrap();
+    let pod = first_document(&out);
     let args = pod["spec"]["containers"][1]["args"].as_array().unwrap();
     assert_eq!(args.last(), Some(&json!("echo b\n")), "{out}");
+}
+
+/// The first document of a converted stream, as a value.
+fn first_document(out: &str) -> Value {
+    serde_yaml::Deserializer::from_str(out)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .next()
+        .unwrap()
 }
