@@ -186,6 +186,11 @@ fn runs_the_runner(container: &Value) -> bool {
 /// Plans the sequential form of a pod spec read by [`unwrap`]. `annotation` holds the
 /// object's own step settings (`kueueleuleu.io/steps`), which win over the config's.
 /// Sidecars are set aside first: the steps are planned without them.
+///
+/// Errors name containers by their place in the input, which the user edits. Notes (info and
+/// warnings) name them by their place in the output, where only the steps stay in
+/// `containers`: a re-run (kpt render runs the function on its own output) then reports the
+/// same paths, and the results stay a fixed point too.
 pub fn wrap(
     original: &Original,
     config: &Config,
@@ -194,7 +199,6 @@ pub fn wrap(
     let sel = sidecars::select(original, config)?;
     let steps = sidecars::steps_only(original, &sel);
     let mut plan = steps::plan(&steps, config, annotation).map_err(|e| sel.remap(e))?;
-    plan.notes = sel.remap(std::mem::take(&mut plan.notes));
     sidecars::finish(&mut plan, original, &sel, config);
     resources::remap_steps(&mut plan.key_edits, |k| sel.container_of(k));
     Ok(plan)
