@@ -45,6 +45,14 @@ if [[ -n "${CI:-}" && ( "$emulator" != ran || "$cluster" != ran ) ]]; then
     exit 1
 fi
 
+# Property, fuzz and robustness tests draw their cases from one fixed seed under CI, so that a
+# run's verdict depends on the code alone (a rare case found by chance would otherwise turn
+# an unrelated change red). Elsewhere the seed is random; long random rounds are run by hand
+# (README: The manifest corpus and fuzzing).
+if [[ -n "${CI:-}" ]]; then
+    export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261202}"
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
