@@ -12,6 +12,8 @@
 //! `FUZZ_CASES` sets the number of cases (default 2000). Failing cases are shrunk and saved in
 //! `tests/fuzz.proptest-regressions`, which later runs replay first.
 
+#[path = "support/cases.rs"]
+mod cases;
 mod fuzz_mutate;
 #[path = "support/manifests.rs"]
 mod manifests;
@@ -20,6 +22,7 @@ mod support_run;
 #[path = "support/seeds.rs"]
 mod support_seeds;
 
+use cases::cases;
 use fuzz_mutate::{apply, mutation};
 use kueueleuleu::convert::Severity;
 use kueueleuleu::object::Operation;
@@ -241,16 +244,9 @@ fn self_referential_alias(input: &[u8]) -> bool {
 
 static SKIPPED_CYCLES: AtomicUsize = AtomicUsize::new(0);
 
-fn cases() -> u32 {
-    std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: cases(2000),
         max_shrink_iters: 2000,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
         ..ProptestConfig::default()

@@ -13,6 +13,8 @@
 //!   with the conversion of the same Pod written alone.
 //! - A proptest runs `same_both_ways` over the fuzz seeds and mutations (`FUZZ_CASES`).
 
+#[path = "support/cases.rs"]
+mod cases;
 mod fuzz_mutate;
 #[path = "parse_once/resource_list.rs"]
 mod resource_list;

@@ -2,9 +2,12 @@
 //! places and have random bytes spliced in, then run through the pipeline. Whatever comes
 //! back is either a clean error (nothing to write) or every object that went in.
 
+#[path = "support/cases.rs"]
+mod cases;
 #[path = "support/manifests.rs"]
 mod manifests;
 
+use cases::cases;
 use kueueleuleu::object::Operation;
 use kueueleuleu::pipeline::{Overrides, run};
 use manifests::count_objects;
@@ -61,17 +64,10 @@ const SPLICES: &[&str] = &[
     "--",
 ];
 
-/// `FUZZ_CASES` sets the number of cases (default 1000), as in the fuzz test.
-fn cases() -> u32 {
-    std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
-}
-
+// `FUZZ_CASES` sets the number of cases (default 1000), as in the fuzz test.
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: cases(1000),
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
         ..ProptestConfig::default()
     })]

@@ -1,6 +1,7 @@
 //! Both ways over every fuzz seed, and over mutations of them.
 
 use super::{same_both_ways, spec};
+use crate::cases::cases;
 use crate::fuzz_mutate::{apply, mutation};
 use crate::support_seeds::{corpus_config, seeds};
 use kueueleuleu::object::Operation;
@@ -32,16 +33,9 @@ fn every_seed_is_the_same_both_ways() {
     );
 }
 
-fn cases() -> u32 {
-    std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(300)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: cases(300),
         max_shrink_iters: 2000,
         failure_persistence: None,
         ..ProptestConfig::default()
