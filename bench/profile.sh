@@ -53,7 +53,9 @@ profile() { # profile NAME INPUT ARGS...
     fi
 }
 
-for what in "${@:-jobs mix}"; do
+inputs=("$@")
+[[ ${#inputs[@]} -gt 0 ]] || inputs=(jobs mix)
+for what in "${inputs[@]}"; do
     case $what in
     jobs) profile jobs "$out/inputs/jobs1000.yaml" convert ;;
     mix) profile mix "$out/inputs/mix20-1pc.yaml" ;;
