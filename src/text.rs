@@ -45,6 +45,36 @@ pub fn break_before(text: &str, line_start: usize) -> usize {
     }
 }
 
+/// A line without its comment, which starts with `#` at the line's start or after white space
+/// (a line holding a quoted `#` must not be given here).
+pub fn before_comment(line: &str) -> &str {
+    line.char_indices()
+        .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with([' ', '\t'])))
+        .map_or(line, |(i, _)| &line[..i])
+}
+
+/// The offset of the `-` that opens the block list item whose content starts at `at`. It is
+/// usually on the same line (`- name: a`), but a comment or nothing may follow the dash, the
+/// content then starting on a line below (`- # the first step`), with only blank or comment
+/// lines between. `None` when no dash precedes the content that way (not a block item).
+pub fn block_item_dash(text: &str, at: usize) -> Option<usize> {
+    let mut end = at;
+    loop {
+        let ls = line_start(text, end);
+        let line = &text[ls..end];
+        let code = before_comment(line).trim_end();
+        if let Some(before) = code.strip_suffix('-') {
+            let opens_item = before.is_empty() || before.ends_with([' ', '\t']);
+            let only_dashes = before.chars().all(|c| matches!(c, '-' | ' ' | '\t'));
+            return (opens_item && (end == at || only_dashes)).then_some(ls + before.len());
+        }
+        if !code.trim_start().is_empty() || ls == 0 {
+            return None;
+        }
+        end = break_before(text, ls);
+    }
+}
+
 /// Whether the text ends its lines with `\r\n`, so that lines written into it must too.
 pub fn uses_crlf(text: &str) -> bool {
     text.find('\n')
@@ -118,5 +148,21 @@ mod tests {
         assert_eq!(to_crlf("x\ny\r\nz\n"), "x\r\ny\r\nz\r\n");
         assert_eq!(after_break("ab\ncd", 2), 3);
         assert_eq!(after_break("ab", 2), 2);
+    }
+
+    #[test]
+    fn a_block_items_dash_on_its_line_or_above_a_comment() {
+        let dash = |t: &str, content: &str| block_item_dash(t, t.find(content).unwrap());
+        assert_eq!(dash("  - name: a\n", "name"), Some(2));
+        assert_eq!(dash("- - a\n", "a"), Some(2));
+        assert_eq!(dash("  - # first\n    name: a\n", "name"), Some(2));
+        assert_eq!(dash("  -\n    name: a\n", "name"), Some(2));
+        let crlf = "  - # first\r\n\r\n    # more\r\n    name: a\r\n";
+        assert_eq!(dash(crlf, "name"), Some(2));
+        // Not an item: a key above, a comment-only line with no dash, the text's start.
+        assert_eq!(dash("  key:\n    name: a\n", "name"), None);
+        assert_eq!(dash("  # - no\n  name: a\n", "name"), None);
+        assert_eq!(dash("name: a\n", "name"), None);
+        assert_eq!(dash("  x: a -\n    name: a\n", "name"), None);
     }
 }

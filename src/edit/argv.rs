@@ -171,7 +171,7 @@ impl Editor<'_> {
                     }
                     out.push('\n');
                     out.push_str(&pad);
-                    out.push_str("- ");
+                    out.push('-');
                     out.push_str(&reindent(&body, from_col, col));
                 }
                 Item::Reused(node, _) => {
@@ -273,29 +273,23 @@ impl Editor<'_> {
         }
     }
 
-    /// A block item's comment lines before it, its text from after `- ` to the end of its
-    /// last line (trailing comment included), and the column its continuation lines are
-    /// relative to. A flow item moved into a block list keeps just its scalar text.
+    /// A block item's comment lines before it, its text after the `-` to the end of its last
+    /// line (the space or comment after the dash and a trailing comment included), and the
+    /// column its continuation lines are relative to. A flow item moved into a block list
+    /// keeps just its scalar text.
     pub(super) fn block_item_text(&self, node: &Node) -> (String, String, usize) {
         let text = self.text;
-        let header = block_scalar_header(text, node);
-        let start = header.unwrap_or(node.start);
-        let ls = line_start(text, start);
-        let before = &text[ls..start];
-        let in_block_list = before.trim_end().ends_with('-')
-            && before.trim_end()[..before.trim_end().len() - 1]
-                .trim()
-                .is_empty();
-        if !in_block_list {
+        let start = block_scalar_header(text, node).unwrap_or(node.start);
+        let Some(dash) = crate::text::block_item_dash(text, start) else {
             let raw = &text[node.start..node.end];
             let body = if raw.contains('\n') {
                 emit::scalar(node.scalar().unwrap_or_default())
             } else {
                 raw.to_string()
             };
-            return (String::new(), body, 0);
-        }
-        let dash_col = before.trim_end().len() - 1;
+            return (String::new(), format!(" {body}"), 0);
+        };
+        let ls = line_start(text, dash);
         // Whole comment lines directly above the item travel with it.
         let mut lead_start = ls;
         while lead_start > 0 {
@@ -315,7 +309,7 @@ impl Editor<'_> {
         } else {
             node.end
         };
-        (lead, text[start..body_end].to_string(), dash_col)
+        (lead, text[dash + 1..body_end].to_string(), dash - ls)
     }
 }
 

@@ -316,7 +316,8 @@ impl<'t> Editor<'t> {
 }
 
 /// The column of a block list's dashes. The parser starts an unindented list (`key:` and
-/// `- ` in one column) at its first item's content, so look for the dash before it.
+/// `- ` in one column) at its first item's content, so look for the dash before it (on a
+/// line above when a comment follows the dash).
 pub(super) fn dash_column(text: &str, seq: &Node) -> usize {
     let first = seq
         .items()
@@ -324,11 +325,9 @@ pub(super) fn dash_column(text: &str, seq: &Node) -> usize {
         .map_or(seq.start, |n| n.start.min(seq.start));
     let first = block_scalar_header(text, seq.items().and_then(|i| i.first()).unwrap_or(seq))
         .unwrap_or(first);
-    let ls = line_start(text, first);
-    let before = text[ls..first].trim_end();
-    match before.rfind('-') {
-        Some(at) if before[at + 1..].trim().is_empty() => at,
-        _ => column(text, seq.start),
+    match crate::text::block_item_dash(text, first) {
+        Some(dash) => column(text, dash),
+        None => column(text, seq.start),
     }
 }
 

@@ -304,10 +304,7 @@ pub(super) fn on_dash_line(text: &str, at: usize) -> bool {
 /// Where a block list item's lines start: its `-` line, or the comment and blank lines
 /// directly above it.
 pub(super) fn lead_start(text: &str, item: &Node) -> usize {
-    let dash = text[..item.start]
-        .trim_end()
-        .strip_suffix('-')
-        .map_or(item.start, str::len);
+    let dash = crate::text::block_item_dash(text, item.start).unwrap_or(item.start);
     lead_above(text, line_start(text, dash))
 }
 

@@ -413,20 +413,13 @@ fn keeps_blank_lines(text: &str, content: usize) -> bool {
             continue;
         }
         // The header's indicators are its last token before any comment.
-        let token = before_comment(line)
+        let token = crate::text::before_comment(line)
             .split_whitespace()
             .last()
             .unwrap_or_default();
         return token.starts_with(['|', '>']) && token.contains('+');
     }
     false
-}
-
-/// A line without its comment, which starts with `#` at the line's start or after white space.
-fn before_comment(line: &str) -> &str {
-    line.char_indices()
-        .find(|&(i, c)| c == '#' && (i == 0 || line[..i].ends_with([' ', '\t'])))
-        .map_or(line, |(i, _)| &line[..i])
 }
 
 /// How many lines of only white space follow the line ending at `line_end`, each ended by a
@@ -497,7 +490,7 @@ fn properties_end(text: &str, next: usize) -> Option<usize> {
         let line_end = text[..at].trim_end_matches(['\n', '\r']).len();
         let line_start = crate::text::line_start(text, line_end);
         let line = &text[line_start..line_end];
-        let code = before_comment(line);
+        let code = crate::text::before_comment(line);
         at = line_start + code.len();
         if !code.trim().is_empty() {
             at = text[..at].trim_end_matches([' ', '\t']).len();
