@@ -146,11 +146,19 @@ impl Spill {
             if want < len {
                 return Err(short());
             }
+            ahead.bytes.clear();
             ahead.bytes.resize(want, 0);
-            (&self.file).seek(SeekFrom::Start(offset))?;
-            (&self.file)
-                .read_exact(&mut ahead.bytes)
-                .map_err(|_| short())?;
+            let read = (&self.file)
+                .seek(SeekFrom::Start(offset))
+                .and_then(|_| (&self.file).read_exact(&mut ahead.bytes));
+            if let Err(e) = read {
+                // Nothing half-read may serve a later text.
+                ahead.bytes.clear();
+                return Err(match e.kind() {
+                    io::ErrorKind::UnexpectedEof => short(),
+                    _ => e,
+                });
+            }
             ahead.start = offset;
         }
         let at = (offset - ahead.start) as usize;
