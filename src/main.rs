@@ -325,11 +325,22 @@ fn write_all(
             }
             w.write_all(b"---\n")?;
         }
+        // A byte order mark may only start the whole stream: later inputs lose theirs.
         if failed && !output.resource_list {
-            w.write_all(&source.bytes)?;
-            line_open = !source.bytes.is_empty() && !source.bytes.ends_with(b"\n");
-        } else {
+            let bytes = match i {
+                0 => &source.bytes[..],
+                _ => source
+                    .bytes
+                    .strip_prefix("\u{feff}".as_bytes())
+                    .unwrap_or(&source.bytes),
+            };
+            w.write_all(bytes)?;
+            line_open = !bytes.is_empty() && !bytes.ends_with(b"\n");
+        } else if i == 0 {
             output.write_to(w)?;
+            line_open = !output.ends_with_newline();
+        } else {
+            output.write_unmarked_to(w)?;
             line_open = !output.ends_with_newline();
         }
     }

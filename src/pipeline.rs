@@ -77,9 +77,29 @@ impl Output<'_> {
 
     /// Writes the output: unchanged text straight from the input, edited objects in between.
     pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut at = 0;
+        self.write_from(0, w)
+    }
+
+    /// Writes the output without the input's byte order mark: what follows another input's
+    /// output in one stream, where YAML allows no mark (and the next run would refuse it).
+    pub fn write_unmarked_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mark = if self.input.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        self.write_from(mark, w)
+    }
+
+    fn write_from(&self, mut at: usize, w: &mut impl std::io::Write) -> std::io::Result<()> {
         for (range, new_text) in &self.edits {
-            w.write_all(&self.input.as_bytes()[at..range.start])?;
+            // (An edit never starts inside the mark; were it to, nothing is written twice.)
+            w.write_all(
+                self.input
+                    .as_bytes()
+                    .get(at..range.start)
+                    .unwrap_or_default(),
+            )?;
             self.texts.write(new_text, w)?;
             at = range.end;
         }

@@ -38,6 +38,13 @@ pub enum InputError {
          inside a double-quoted string, or remove it"
     )]
     ControlCharacter { line: usize, code: u32 },
+    #[error(
+        "line {line}: a byte order mark (U+FEFF) starts this line; YAML allows one only at the \
+         start of the input, and elsewhere readers disagree on it (PyYAML reads it as part of a \
+         key, other parsers do not), so they would read different objects; \
+         remove it (files joined with `cat` keep each file's mark)"
+    )]
+    MisplacedByteOrderMark { line: usize },
     #[error("the input is not valid YAML: {0}")]
     Yaml(#[from] SyntaxError),
     #[error(
@@ -116,6 +123,7 @@ pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
     Err(match c {
         '\r' => InputError::LoneCarriageReturn { line },
         '\u{85}' | '\u{2028}' | '\u{2029}' => InputError::AmbiguousBreak { line, code },
+        '\u{feff}' => InputError::MisplacedByteOrderMark { line },
         _ => InputError::ControlCharacter { line, code },
     })
 }
@@ -123,10 +131,19 @@ pub fn text(bytes: &[u8]) -> Result<&str, InputError> {
 /// Where the first character is that readers would not agree on: a line break only YAML 1.1
 /// has (NEL, LS, PS), a carriage return without its line feed, or a character YAML does not
 /// allow written as it is (C0 and C1 controls other than tab, line feed and carriage return,
-/// DEL, U+FFFE and U+FFFF). Read byte by byte: every one of them starts with a byte that
+/// DEL, U+FFFE and U+FFFF), or a byte order mark where a line's content starts, other than
+/// the input's first character. Read byte by byte: every one of them starts with a byte that
 /// ordinary text seldom has.
 fn first_unreadable(bytes: &[u8]) -> Option<usize> {
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    let starts_line = |i: usize| {
+        let indent = bytes[..i]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        i > 0 && (indent == i || bytes[i - indent - 1] == b'\n')
+    };
     bytes.iter().enumerate().position(|(i, &b)| match b {
         b'\t' | b'\n' => false,
         b'\r' => at(i + 1) != b'\n',
@@ -136,7 +153,10 @@ fn first_unreadable(bytes: &[u8]) -> Option<usize> {
         // U+2028, U+2029.
         0xe2 => at(i + 1) == 0x80 && matches!(at(i + 2), 0xa8 | 0xa9),
         // U+FFFE, U+FFFF.
-        0xef => at(i + 1) == 0xbf && matches!(at(i + 2), 0xbe | 0xbf),
+        0xef => {
+            (at(i + 1) == 0xbf && matches!(at(i + 2), 0xbe | 0xbf))
+                || (at(i + 1) == 0xbb && at(i + 2) == 0xbf && starts_line(i))
+        }
         _ => false,
     })
 }
@@ -397,6 +417,14 @@ mod tests {
             ("a\u{ffff}", Some(1)),
             ("a\rb", Some(1)),
             ("a\r", Some(1)),
+            // A byte order mark: first in the input, or inside a line, it is read alike.
+            ("\u{feff}a: b\n", None),
+            ("a: \"x\u{feff}\"\nb: \u{feff}c\n", None),
+            // Where a line's content starts, readers disagree.
+            ("a: 1\n\u{feff}b: 2\n", Some(5)),
+            ("a:\n  x: 1\n \t\u{feff}  y: 2\n", Some(12)),
+            ("---\r\n\u{feff}a: 1\n", Some(5)),
+            (" \u{feff}a: 1\n", Some(1)),
         ] {
             assert_eq!(first_unreadable(text.as_bytes()), at, "{text:?}");
         }
@@ -408,5 +436,6 @@ mod tests {
         assert!(err("a: 1\nb\0").starts_with("line 2: character U+0000 is a control character"));
         assert!(err("a\u{85}").contains("line break for YAML 1.1 readers"));
         assert!(err("a\rb").contains("carriage return (U+000D) is not followed by a line feed"));
+        assert!(err("a: 1\n\u{feff}b: 2").starts_with("line 2: a byte order mark (U+FEFF)"));
     }
 }

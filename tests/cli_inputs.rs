@@ -159,3 +159,59 @@ fn a_failed_write_is_a_failure_and_a_failed_stderr_is_not() {
         "EPIPE must not exit 0"
     );
 }
+
+/// Files saved with a byte order mark: only the first may keep it, since YAML allows one only
+/// at the stream's start, and the output must convert again to itself (a second run, as kpt
+/// render makes, would refuse a mark inside the stream).
+#[test]
+fn only_the_streams_first_byte_order_mark_is_written() {
+    let dir = fresh("bom");
+    let pod = std::fs::read_to_string(dir.join("team/jobs/pod.yaml")).unwrap();
+    let files = ["a.yaml", "b.yaml", "c.yaml"];
+    std::fs::write(dir.join(files[0]), format!("\u{feff}{pod}")).unwrap();
+    std::fs::write(
+        dir.join(files[1]),
+        "\u{feff}apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(files[2]),
+        format!("\u{feff}{}", pod.replace("name: ", "name: c")),
+    )
+    .unwrap();
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| dir.join(f).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["convert"];
+    for p in &paths {
+        args.extend(["-f", p.as_str()]);
+    }
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with('\u{feff}'), "{out}");
+    assert_eq!(out.matches('\u{feff}').count(), 1, "{out}");
+    assert_eq!(out.matches("name: kueueleuleu-init").count(), 2, "{out}");
+    // The output read again from stdin converts to itself.
+    let mut again = bin()
+        .arg("convert")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut again.stdin.take().unwrap(), out.as_bytes()).unwrap();
+    let again = again.wait_with_output().unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&again.stdout), out);
+    // Refused, every file comes back as it was, again with one mark.
+    std::fs::write(dir.join(files[1]), "\u{feff}apiVersion: v1\nkind: Pod\nmetadata: {name: b, annotations: {kueueleuleu.io/sequential: \"true\"}}\nspec: {containers: [{name: x, image: nginx}]}\n").unwrap();
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out.matches('\u{feff}').count(), 1, "{out}");
+    assert!(out.contains("name: b"), "{out}");
+}
