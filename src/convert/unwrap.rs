@@ -159,7 +159,14 @@ fn check_reserved_names(
         "rename it: names starting with kueueleuleu- are reserved for what the conversion injects";
     let reserved = |name: &str| name.starts_with("kueueleuleu-");
     for (i, v) in volumes.iter().enumerate() {
-        let name = name_of(v).unwrap_or_default();
+        let Some(name) = name_of(v) else {
+            errors.push(Finding::error(
+                format!("volumes[{i}]"),
+                "this volume has no `name` (a string), which Kubernetes requires and the \
+                 conversion needs to add its own volumes beside it; give it a name",
+            ));
+            continue;
+        };
         if reserved(name) && !(was_converted && is_injected_volume(v)) {
             errors.push(Finding::error(
                 format!("volumes[{i}].name"),
@@ -193,7 +200,16 @@ fn check_reserved_names(
                 }
             };
             for (j, m) in mounts.iter().enumerate() {
-                let mount_name = name_of(m).unwrap_or_default();
+                let Some(mount_name) = name_of(m) else {
+                    errors.push(Finding::error(
+                        format!("{key}[{i}].volumeMounts[{j}]"),
+                        format!(
+                            "container {name:?} has a volume mount without a `name` (a string), \
+                             which Kubernetes requires; name the volume it mounts"
+                        ),
+                    ));
+                    continue;
+                };
                 if reserved(mount_name) && !(was_converted && (ours || is_injected_volume(m))) {
                     errors.push(Finding::error(
                         format!("{key}[{i}].volumeMounts[{j}].name"),
