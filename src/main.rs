@@ -336,11 +336,11 @@ fn write_all(
             };
             w.write_all(bytes)?;
             line_open = !bytes.is_empty() && !bytes.ends_with(b"\n");
-        } else if i == 0 {
-            output.write_to(w)?;
-            line_open = !output.ends_with_newline();
         } else {
-            output.write_unmarked_to(w)?;
+            match i {
+                0 => output.write_to(w)?,
+                _ => output.write_unmarked_to(w)?,
+            }
             line_open = !output.ends_with_newline();
         }
     }

@@ -1,6 +1,9 @@
 //! The command line reads files and directories like kubectl, names the file and line of
 //! every problem, and never reports success when its output did not reach the reader.
 
+#[path = "support/run.rs"]
+mod support_run;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -193,21 +196,9 @@ fn only_the_streams_first_byte_order_mark_is_written() {
     assert_eq!(out.matches('\u{feff}').count(), 1, "{out}");
     assert_eq!(out.matches("name: kueueleuleu-init").count(), 2, "{out}");
     // The output read again from stdin converts to itself.
-    let mut again = bin()
-        .arg("convert")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut again.stdin.take().unwrap(), out.as_bytes()).unwrap();
-    let again = again.wait_with_output().unwrap();
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&again.stdout), out);
+    let again = support_run::kueueleuleu(&["convert"], out.as_bytes());
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert_eq!(again.text(), out);
     // Refused, every file comes back as it was, again with one mark.
     std::fs::write(dir.join(files[1]), "\u{feff}apiVersion: v1\nkind: Pod\nmetadata: {name: b, annotations: {kueueleuleu.io/sequential: \"true\"}}\nspec: {containers: [{name: x, image: nginx}]}\n").unwrap();
     let (code, out, err) = run(&args);
